@@ -1,0 +1,5 @@
+"""`python -m ecsdoctor`."""
+
+from ecsdoctor.cli import main
+
+main()

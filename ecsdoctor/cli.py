@@ -1,0 +1,199 @@
+"""The `ecsdoctor` command: parse arguments, call the library, render, pick the exit code.
+
+Exit codes (DESIGN.md): 0 a root cause was confirmed (explain: every message matched); 1 ran and
+confirmed nothing (explain: a message matched nothing); 2 bad input or usage; 3 AWS could not be
+used; 4 an internal error (a bug: please report it). Errors are one line on stderr, never a
+traceback (set ECSDOCTOR_DEBUG=1 to see one).
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from ecsdoctor.diagnose import diagnose_events, load_knowledge
+from ecsdoctor.errors import EcsDoctorError, InputError
+from ecsdoctor.explain import Explanation, explain_signals
+from ecsdoctor.ingest import iter_messages, parse_lines, read_source
+from ecsdoctor.kb.lint import coverage_rows, lint_examples, lint_samples
+from ecsdoctor.redaction import printable
+from ecsdoctor.report import Format, render
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    help="Find why an Amazon ECS task will not start or a service keeps failing, with proof.",
+)
+kb_app = typer.Typer(no_args_is_help=True, help="Inspect and validate the knowledge base.")
+app.add_typer(kb_app, name="kb")
+
+KnowledgeOpt = Annotated[
+    Path | None,
+    typer.Option("--knowledge", help="Use the knowledge entries in this directory instead."),
+]
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command("explain")
+def explain_cmd(
+    messages: Annotated[list[str] | None, typer.Argument(help="Messages; none or '-': stdin.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, one object each.")] = False,
+    knowledge: KnowledgeOpt = None,
+) -> None:
+    """Explain failure messages offline: which failure family, what to check, how to fix."""
+    kb = load_knowledge(knowledge)
+    if not messages or messages == ["-"]:
+        text = read_source("-")
+        signals = list(parse_lines(text.splitlines(), "standard input").signals)
+    else:
+        signals = list(iter_messages(messages))
+    explanations = explain_signals(signals, kb)
+    if as_json:
+        _out(json.dumps([_explanation_doc(e) for e in explanations], indent=2, ensure_ascii=False))
+    else:
+        _out("\n".join(_explanation_text(e, kb) for e in explanations))
+    raise typer.Exit(0 if all(e.entry for e in explanations) else 1)
+
+
+def _explanation_doc(e: Explanation) -> dict[str, object]:
+    return {
+        "message": e.message,
+        "entry": e.entry,
+        "title": e.title,
+        "severity": e.severity,
+        "captures": e.captures,
+        "kinds": list(e.kinds),
+        "hypotheses": [{"id": h, "claim": c, "kinds": list(k)} for h, c, k in e.hypotheses],
+        "closest": list(e.closest),
+    }
+
+
+def _explanation_text(e: Explanation, kb: object) -> str:
+    lines = [f"message: {printable(e.message)}"]
+    if e.entry is None:
+        lines.append("  not recognised by the knowledge base.")
+        if e.closest:
+            lines.append(f"  closest families: {', '.join(e.closest)}")
+        lines.append("  to teach it: add a knowledge entry (docs/knowledge.md), then `ecsdoctor kb lint`")
+        return "\n".join(lines) + "\n"
+    lines.append(f"  {e.entry} [{e.severity}]: {e.title}")
+    for name, value in e.captures.items():
+        lines.append(f"  {name}: {printable(value)}")
+    if e.hypotheses:
+        lines.append("  likely causes, most likely first:")
+        for number, (_, claim, kinds) in enumerate(e.hypotheses, start=1):
+            lines.append(f"    {number}. {claim} (check: {', '.join(kinds)})")
+    return "\n".join(lines) + "\n"
+
+
+@app.command("diagnose")
+def diagnose_cmd(
+    events: Annotated[
+        str | None, typer.Option("--events", help="Saved JSON or text file; '-' for stdin.")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Make no AWS call.")] = False,
+    knowledge: KnowledgeOpt = None,
+) -> None:
+    """Diagnose a stopped task, a service, or saved events, and name the root cause."""
+    if events is None:
+        raise InputError("give --events FILE (or '-' for standard input)")
+    if not offline:
+        raise InputError("live checks of saved events are not available yet: add --offline")
+    diagnosis = diagnose_events(events, load_knowledge(knowledge))
+    _out(render(Format.JSON if as_json else fmt, diagnosis))
+    raise typer.Exit(0 if diagnosis.root_causes else 1)
+
+
+@kb_app.command("list")
+def kb_list(knowledge: KnowledgeOpt = None) -> None:
+    """List the knowledge entries."""
+    for entry in load_knowledge(knowledge).entries:
+        _out(f"{entry.id:<45} {entry.severity.value:<8} {entry.title}")
+
+
+@kb_app.command("show")
+def kb_show(entry_id: str, knowledge: KnowledgeOpt = None) -> None:
+    """Show one knowledge entry."""
+    kb = load_knowledge(knowledge)
+    entry = kb.by_id.get(entry_id)
+    if entry is None:
+        raise InputError(f"no knowledge entry {entry_id!r} (see `ecsdoctor kb list`)")
+    lines = [f"{entry.id}: {entry.title}", f"severity: {entry.severity.value}", "", entry.summary]
+    lines.append("")
+    for index, hypothesis in enumerate(entry.hypotheses, start=1):
+        lines.append(f"{index}. {hypothesis.id}: {hypothesis.claim}")
+        lines.append(f"   kinds: {', '.join(hypothesis.kinds)}")
+        if hypothesis.checks:
+            lines.append(f"   checks: {', '.join(hypothesis.checks)}")
+        lines.append(f"   fix: {hypothesis.remediation}")
+    lines.append("")
+    lines.extend(f"docs: {link}" for link in entry.docs)
+    _out("\n".join(lines))
+
+
+@kb_app.command("lint")
+def kb_lint(
+    directory: Annotated[Path | None, typer.Argument(help="Knowledge directory.")] = None,
+    samples: Annotated[
+        Path | None, typer.Option("--samples", help="Also check samples in this directory.")
+    ] = None,
+) -> None:
+    """Validate knowledge files: fields, regexes, examples, ranks (and samples)."""
+    kb = load_knowledge(directory)
+    problems = lint_examples(kb)
+    if samples is not None:
+        problems.extend(lint_samples(kb, samples))
+    for problem in problems:
+        _out(printable(problem))
+    _out(f"{len(kb.entries)} entries, {len(problems)} problems")
+    raise typer.Exit(1 if problems else 0)
+
+
+@kb_app.command("stats")
+def kb_stats(
+    knowledge: KnowledgeOpt = None,
+    samples: Annotated[Path, typer.Option("--samples")] = Path("sample_events"),
+) -> None:
+    """Print the coverage table: entries, examples and samples."""
+    rows = coverage_rows(load_knowledge(knowledge), samples)
+    _out(f"{'entry':<45} {'severity':<8} {'examples':>8} {'samples':>8}")
+    for entry_id, severity, examples, count in rows:
+        _out(f"{entry_id:<45} {severity:<8} {examples:>8} {count:>8}")
+
+
+def main() -> None:
+    """Console entry point: run the app and turn every error into one line and an exit code."""
+    try:
+        code = app(standalone_mode=False)
+    except EcsDoctorError as err:
+        sys.stderr.write(f"ecsdoctor: {printable(str(err))}\n")
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write("ecsdoctor: aborted\n")
+        sys.exit(130)
+    except click.ClickException as err:
+        sys.stderr.write(f"ecsdoctor: {printable(err.format_message())}\n")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.stderr.write("ecsdoctor: interrupted\n")
+        sys.exit(130)
+    except Exception as err:
+        if os.environ.get("ECSDOCTOR_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"ecsdoctor: internal error ({type(err).__name__}: {printable(str(err))[:300]}); "
+            "set ECSDOCTOR_DEBUG=1 for details\n"
+        )
+        sys.exit(4)
+    sys.exit(code if isinstance(code, int) else 0)

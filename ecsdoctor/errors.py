@@ -1,0 +1,41 @@
+"""Errors ecsdoctor raises on purpose: the CLI prints them as one line, never a traceback."""
+
+from __future__ import annotations
+
+
+class EcsDoctorError(Exception):
+    """Base for every deliberate error; `exit_code` is what the CLI exits with."""
+
+    exit_code = 2
+
+
+class InputError(EcsDoctorError):
+    """An input document, message or argument is unreadable, malformed or hostile."""
+
+
+class KnowledgeError(EcsDoctorError):
+    """A knowledge file is invalid; the message names the file, the entry and the field."""
+
+    def __init__(self, path: str, entry: str | None, field: str | None, reason: str) -> None:
+        where = path
+        if entry:
+            where += f": entry {entry!r}"
+        if field:
+            where += f": field {field!r}"
+        super().__init__(f"{where}: {reason}")
+        self.path = path
+        self.entry = entry
+        self.field = field
+        self.reason = reason
+
+
+class AwsSetupError(EcsDoctorError):
+    """AWS cannot be used at all: no credentials, no region, or the subject itself is unreadable."""
+
+    exit_code = 3
+
+
+class ForbiddenOperation(EcsDoctorError):
+    """A caller asked for an AWS operation outside the read-only allow-list: a bug, never sent."""
+
+    exit_code = 3

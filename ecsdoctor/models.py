@@ -1,0 +1,158 @@
+"""Value types shared by ingest, matching, checks, ranking and the renderers.
+
+A Diagnosis is a plain value: the library builds it, the CLI, the ChatOps backend and the report
+writer only render it. Every type is a frozen dataclass so a renderer cannot change what it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class SignalSource(StrEnum):
+    """Which field of an ECS record a signal was read from."""
+
+    STOPPED_REASON = "stopped_reason"
+    CONTAINER_REASON = "container_reason"
+    STOP_CODE = "stop_code"
+    EXIT_CODE = "exit_code"
+    SERVICE_EVENT = "service_event"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One failure string, normalised: what ECS said, where, and about which subject."""
+
+    source: SignalSource
+    text: str
+    container: str | None = None
+    at: str | None = None
+    subject: str | None = None  # task or service ARN the signal belongs to, when known
+    pasted: bool = False  # from plain text: its true source is unknown, so every pattern applies
+
+
+class Severity(StrEnum):
+    """Whether a knowledge entry describes a failure or a normal event."""
+
+    FAILURE = "failure"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A signal recognised by a knowledge entry, with the values its regex captured."""
+
+    entry: str
+    signal: int  # index into Diagnosis.signals
+    captures: Mapping[str, str]
+    priority: int
+    severity: Severity
+
+
+class Status(StrEnum):
+    """What a check concluded about the problem it is named after."""
+
+    CONFIRMED = "confirmed"  # looked, and the problem is there
+    RULED_OUT = "ruled_out"  # looked, and it is not
+    INCONCLUSIVE = "inconclusive"  # could not look: denied, throttled, offline, not implemented
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One observed fact, phrased for a person, with the API call it came from."""
+
+    resource: str
+    source: str  # "ec2:DescribeRouteTables", or "stoppedReason"
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataGap:
+    """A check that could not run, and what would let it run."""
+
+    check: str
+    reason: str
+    permission: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The verdict of one check on one resource, always with the evidence behind it.
+
+    `depends_on` names other results (by `key`) whose failure would explain this one: the ranking
+    step uses it to tell a root cause from a consequence.
+    """
+
+    check: str
+    kind: str
+    resource: str
+    status: Status
+    detail: str
+    evidence: tuple[Evidence, ...] = ()
+    remediation: str | None = None
+    gap: DataGap | None = None
+    depends_on: tuple[str, ...] = ()
+    rank: int = 50  # lower is more likely when several independent root causes are confirmed
+
+    @property
+    def key(self) -> str:
+        """Identity of this result inside one diagnosis."""
+        return f"{self.check}:{self.resource}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A root cause, a consequence or a ruled-out hypothesis, as reported."""
+
+    kind: str
+    resource: str
+    summary: str
+    evidence: tuple[Evidence, ...] = ()
+    remediation: str | None = None
+    entry: str | None = None
+    hypothesis: str | None = None
+    check: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What was diagnosed."""
+
+    type: str  # task | service | cluster | events
+    arn: str | None = None
+    cluster: str | None = None
+    service: str | None = None
+    region: str | None = None
+    account: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """A knowledge hypothesis as it applies to this diagnosis (remediation already rendered)."""
+
+    entry: str
+    id: str
+    claim: str
+    kinds: tuple[str, ...]
+    remediation: str
+    status: Status | None = None  # None when no live check ran (offline)
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """Everything one diagnosis found, in the shape of DESIGN.md's `ecsdoctor.diagnosis/v1`."""
+
+    subject: Subject
+    signals: tuple[Signal, ...]
+    matches: tuple[Match, ...]
+    root_causes: tuple[Finding, ...] = ()
+    consequences: tuple[Finding, ...] = ()
+    ruled_out: tuple[Finding, ...] = ()
+    checks: tuple[CheckResult, ...] = ()
+    data_gaps: tuple[DataGap, ...] = ()
+    hypotheses: tuple[Hypothesis, ...] = ()
+    api_calls: int = 0
+    offline: bool = True
+    notes: tuple[str, ...] = field(default=())

@@ -1,0 +1,91 @@
+"""The post-incident report: fixed sections, evidence tables, nothing the account keeps secret."""
+
+from __future__ import annotations
+
+from ecsdoctor.models import Diagnosis, Finding, Status
+from ecsdoctor.report.text import subject_line
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _finding(lines: list[str], finding: Finding, heading: str) -> None:
+    lines.append(f"### {heading}")
+    lines.append("")
+    lines.append(f"{finding.summary}")
+    lines.append("")
+    lines.append(f"- Resource: `{finding.resource}` ({finding.kind})")
+    if finding.entry:
+        lines.append(f"- Knowledge entry: `{finding.entry}` / `{finding.hypothesis}`")
+    lines.append("")
+    if finding.evidence:
+        lines.append("| Resource | Source | Observed |")
+        lines.append("| --- | --- | --- |")
+        for e in finding.evidence:
+            lines.append(f"| `{_cell(e.resource)}` | {_cell(e.source)} | {_cell(e.detail)} |")
+        lines.append("")
+
+
+def render_markdown(diagnosis: Diagnosis) -> str:
+    """A Markdown post-incident report."""
+    lines = ["# ECS incident report", ""]
+    lines.append("## Summary")
+    lines.append("")
+    lines.append(f"- Subject: {subject_line(diagnosis)}")
+    if diagnosis.root_causes:
+        lines.append(f"- Root cause: {diagnosis.root_causes[0].summary}")
+    else:
+        why = " (offline: no AWS check ran)" if diagnosis.offline else ""
+        lines.append(f"- Root cause: not confirmed{why}")
+    lines.append("")
+    lines.append("## Timeline")
+    lines.append("")
+    lines.append("| When | Source | Message |")
+    lines.append("| --- | --- | --- |")
+    for signal in diagnosis.signals:
+        where = f" ({signal.container})" if signal.container else ""
+        lines.append(f"| {signal.at or ''} | {signal.source.value}{where} | {_cell(signal.text)} |")
+    lines.append("")
+    lines.append("## Root cause")
+    lines.append("")
+    if not diagnosis.root_causes:
+        lines.append("No root cause was confirmed.")
+        lines.append("")
+    for number, finding in enumerate(diagnosis.root_causes, start=1):
+        _finding(lines, finding, f"{number}. {finding.kind}: {finding.resource}")
+    lines.append("## Remediation")
+    lines.append("")
+    fixes = [f for f in diagnosis.root_causes if f.remediation]
+    open_hypotheses = [h for h in diagnosis.hypotheses if h.status is not Status.RULED_OUT]
+    if fixes:
+        for finding in fixes:
+            lines.append(f"- **{finding.resource}**: {finding.remediation}")
+    elif open_hypotheses:
+        lines.append("Unconfirmed hypotheses, most likely first:")
+        lines.append("")
+        for hypothesis in open_hypotheses:
+            lines.append(f"- {hypothesis.claim} Fix: {hypothesis.remediation}")
+    else:
+        lines.append("None.")
+    lines.append("")
+    if diagnosis.consequences:
+        lines.append("## Consequences")
+        lines.append("")
+        lines.extend(f"- {f.summary}" for f in diagnosis.consequences)
+        lines.append("")
+    lines.append("## Ruled out")
+    lines.append("")
+    lines.extend(f"- {f.summary}" for f in diagnosis.ruled_out)
+    if not diagnosis.ruled_out:
+        lines.append("Nothing was ruled out.")
+    lines.append("")
+    lines.append("## Data gaps")
+    lines.append("")
+    for gap in diagnosis.data_gaps:
+        need = f" (needs `{gap.permission}`)" if gap.permission else ""
+        lines.append(f"- `{gap.check}`: {gap.reason}{need}")
+    if not diagnosis.data_gaps:
+        lines.append("None: every check could run." if not diagnosis.offline else "Offline run.")
+    lines.append("")
+    return "\n".join(lines)

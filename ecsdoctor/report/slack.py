@@ -1,0 +1,54 @@
+"""A Slack Block Kit payload (a dict): posting it is the ChatOps layer's job, not this one's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecsdoctor.models import Diagnosis
+from ecsdoctor.report.text import subject_line
+
+_MAX_TEXT = 2900  # Block Kit section text is limited to 3000 characters
+
+
+def _section(text: str) -> dict[str, Any]:
+    if len(text) > _MAX_TEXT:
+        text = text[: _MAX_TEXT - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(diagnosis: Diagnosis) -> dict[str, Any]:
+    """The message a ChatOps bot posts for `diagnosis`."""
+    if diagnosis.root_causes:
+        headline = f":rotating_light: *Root cause:* {_escape(diagnosis.root_causes[0].summary)}"
+    else:
+        headline = ":grey_question: *No root cause confirmed*"
+    blocks: list[dict[str, Any]] = [
+        _section(headline),
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": _escape(subject_line(diagnosis))}],
+        },
+    ]
+    for finding in diagnosis.root_causes:
+        evidence = "\n".join(f"• {_escape(e.detail)}" for e in finding.evidence[:6])
+        body = f"*{finding.kind}* `{_escape(finding.resource)}`\n{evidence}"
+        if finding.remediation:
+            body += f"\n*Fix:* {_escape(finding.remediation)}"
+        blocks.append(_section(body))
+    if diagnosis.ruled_out:
+        ruled = "\n".join(f"• {_escape(f.summary)}" for f in diagnosis.ruled_out[:8])
+        blocks.append(_section(f"*Ruled out*\n{ruled}"))
+    if diagnosis.data_gaps:
+        gaps = "\n".join(
+            f"• {_escape(g.check)}: {_escape(g.reason)}" for g in diagnosis.data_gaps[:8]
+        )
+        blocks.append(_section(f"*Could not check*\n{gaps}"))
+    if not diagnosis.root_causes and diagnosis.hypotheses:
+        hyps = "\n".join(f"{n}. {_escape(h.claim)}" for n, h in enumerate(diagnosis.hypotheses[:5], 1))
+        blocks.append(_section(f"*Hypotheses to check*\n{hyps}"))
+    fallback = diagnosis.root_causes[0].summary if diagnosis.root_causes else "No root cause confirmed"
+    return {"text": fallback, "blocks": blocks}
