@@ -6,13 +6,29 @@ diagnosis (`diagnose_task`) checks each hypothesis with read-only AWS calls.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecsdoctor.ingest import Document, parse_document, read_source
 from ecsdoctor.kb import KnowledgeBase, load_entries, render_template
-from ecsdoctor.models import Diagnosis, Hypothesis, Match, Severity, Subject
+from ecsdoctor.models import (
+    CheckResult,
+    Diagnosis,
+    Evidence,
+    Finding,
+    Hypothesis,
+    Match,
+    Severity,
+    Status,
+    Subject,
+)
+
+if TYPE_CHECKING:
+    from ecsdoctor.aws.reader import AwsReader
 
 
 @cache
@@ -90,3 +106,178 @@ def diagnose_events(source: str, knowledge: KnowledgeBase | None = None) -> Diag
     """Diagnose saved events: a file path, or `-` for standard input, without AWS calls."""
     name = "standard input" if source == "-" else source
     return diagnose_document(parse_document(read_source(source), name), knowledge)
+
+
+def _finding(result: CheckResult, graph: object, start: str,
+             linked: Mapping[str, tuple[str, str]]) -> Finding:
+    from ecsdoctor.graph import explanation_path
+
+    evidence = list(result.evidence)
+    path = explanation_path(graph, result.resource, start)  # type: ignore[arg-type]
+    if len(path) > 1:
+        evidence.append(Evidence(result.resource, "dependency graph", "Dependency path: " + " -> ".join(path) + "."))
+    entry, hypothesis = linked.get(result.check, (None, None))
+    return Finding(
+        kind=result.kind,
+        resource=result.resource,
+        summary=result.detail,
+        evidence=tuple(evidence),
+        remediation=result.remediation,
+        entry=entry,
+        hypothesis=hypothesis,
+        check=result.check,
+    )
+
+
+def _merge(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per (kind, resource): a missing route can block ECR, logs and secrets at once."""
+    merged: dict[tuple[str, str], Finding] = {}
+    for finding in findings:
+        key = (finding.kind, finding.resource)
+        if key not in merged:
+            merged[key] = finding
+            continue
+        first = merged[key]
+        extra = tuple(e for e in finding.evidence if e not in first.evidence)
+        summary = first.summary if finding.summary == first.summary else f"{first.summary} {finding.summary}"
+        merged[key] = Finding(first.kind, first.resource, summary, first.evidence + extra,
+                              first.remediation, first.entry, first.hypothesis, first.check)
+    return list(merged.values())
+
+
+def diagnose_task(
+    task: str,
+    *,
+    cluster: str | None = None,
+    session: object | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    knowledge: KnowledgeBase | None = None,
+    reader: object | None = None,
+) -> Diagnosis:
+    """Diagnose one task live, read-only: its signals, each hypothesis checked, the root cause."""
+    from ecsdoctor.arn import parse_task_ref
+    from ecsdoctor.aws.reader import AwsReader
+    from ecsdoctor.checks import REGISTRY, CheckContext, run_check
+    from ecsdoctor.graph import build_resource_graph, split_causes
+    from ecsdoctor.ingest import Document, _Builder
+    from ecsdoctor.snapshot import TaskSnapshot
+
+    kb = knowledge or load_knowledge()
+    ref = parse_task_ref(task, cluster)
+    aws = reader if isinstance(reader, AwsReader) else make_reader(
+        session=session, region=region or ref.region, profile=profile,
+        endpoint_url=endpoint_url, role_arn=role_arn,
+    )
+    snap = TaskSnapshot(aws, ref)
+    builder = _Builder("task")
+    builder.add(dict(snap.task), "task")
+    document = Document(signals=tuple(builder.signals), region=snap.region, account=snap.account)
+    matches = kb.match_all(document.signals)
+    captures: dict[str, str] = {}
+    for match in matches:
+        for key, value in match.captures.items():
+            captures.setdefault(key, value)
+    snap.prefetch()
+    ctx = CheckContext(snap, captures)
+    checks = list(REGISTRY.values())
+    batches = aws.parallel([lambda c=c: run_check(c, ctx) for c in checks])
+    results: list[CheckResult] = []
+    for batch in batches:
+        if isinstance(batch, list):
+            results.extend(batch)
+    # Which knowledge hypothesis each check answers, in the matched entries' order.
+    linked: dict[str, tuple[str, str]] = {}
+    order: dict[str, int] = {}
+    for match in sorted(matches, key=lambda m: (-m.priority, m.signal)):
+        for position, spec in enumerate(kb.by_id[match.entry].hypotheses):
+            for check_id in spec.checks:
+                linked.setdefault(check_id, (match.entry, spec.id))
+                order.setdefault(check_id, len(order) * 10 + position)
+    roots, consequences = split_causes(results)
+    roots.sort(key=lambda r: (order.get(r.check, 1000), r.rank, r.check, r.resource))
+    graph = build_resource_graph(snap)
+    start = snap.task_arn
+    root_findings = _merge([_finding(r, graph, start, linked) for r in roots])
+    consequence_findings = _merge([_finding(r, graph, start, linked) for r in consequences])
+    ruled_out = [_finding(r, graph, start, linked) for r in results if r.status is Status.RULED_OUT]
+    gaps = [r.gap for r in results if r.gap is not None]
+    statuses: dict[str, Status] = {}
+    for r in results:
+        current = statuses.get(r.check)
+        if r.status is Status.CONFIRMED or current is None or (
+            current is Status.INCONCLUSIVE and r.status is Status.RULED_OUT
+        ):
+            statuses[r.check] = r.status if current is not Status.CONFIRMED else current
+    facts = {
+        "region": snap.region, "account": snap.account, "cluster": snap.cluster_arn,
+        "service": snap.service_name, "task_arn": snap.task_arn,
+        "task_definition_arn": snap.task_definition_arn,
+        "subnet_ids": list(snap.network.subnet_ids) if snap.network else None,
+        "security_group_ids": list(snap.network.security_group_ids) if snap.network else None,
+        "execution_role_arn": snap.execution_role_arn, "task_role_arn": snap.task_role_arn,
+    }
+    hypotheses = []
+    for hypothesis in offline_hypotheses(matches, kb, facts):
+        spec = next(h for h in kb.by_id[hypothesis.entry].hypotheses if h.id == hypothesis.id)
+        known = [statuses[c] for c in spec.checks if c in statuses]
+        status = (Status.CONFIRMED if Status.CONFIRMED in known else
+                  Status.RULED_OUT if known and all(s is Status.RULED_OUT for s in known) else
+                  Status.INCONCLUSIVE if known else None)
+        hypotheses.append(replace(hypothesis, status=status))
+    notes = []
+    if snap.network and snap.network.source != "ec2:DescribeNetworkInterfaces":
+        notes.append(f"the task's network interface is gone; its network settings come from {snap.network.source}")
+    arn = parse_arn_subject(snap.cluster_arn)
+    return Diagnosis(
+        subject=Subject(type="task", arn=snap.task_arn, cluster=arn, service=snap.service_name,
+                        region=snap.region, account=snap.account or None),
+        signals=document.signals,
+        matches=tuple(matches),
+        root_causes=tuple(root_findings),
+        consequences=tuple(consequence_findings),
+        ruled_out=tuple(ruled_out),
+        checks=tuple(results),
+        data_gaps=tuple(gaps),
+        hypotheses=tuple(hypotheses),
+        api_calls=aws.api_calls,
+        offline=False,
+        notes=tuple(notes),
+    )
+
+
+def parse_arn_subject(cluster_arn: str) -> str:
+    """The cluster name from its ARN (or the name itself)."""
+    return cluster_arn.rsplit("/", 1)[-1]
+
+
+def make_reader(
+    *,
+    session: object | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+) -> AwsReader:
+    """One read-only reader for one diagnosis, honouring profile, region, endpoint and role."""
+    import boto3
+    import botocore.exceptions
+
+    from ecsdoctor.aws.reader import AwsReader, assume_role_session, validate_region
+    from ecsdoctor.errors import AwsSetupError
+
+    if session is None:
+        try:
+            session = boto3.session.Session(profile_name=profile)
+        except botocore.exceptions.ProfileNotFound as err:
+            raise AwsSetupError(f"AWS profile {profile!r} not found") from err
+    assert isinstance(session, boto3.session.Session)
+    chosen = region or session.region_name
+    if chosen:
+        chosen = validate_region(session, chosen) if not endpoint_url and not os.environ.get(
+            "AWS_ENDPOINT_URL") else chosen
+    if role_arn:
+        session = assume_role_session(session, role_arn, chosen)
+    return AwsReader(session, region=chosen, endpoint_url=endpoint_url)

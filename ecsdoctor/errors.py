@@ -39,3 +39,31 @@ class ForbiddenOperation(EcsDoctorError):
     """A caller asked for an AWS operation outside the read-only allow-list: a bug, never sent."""
 
     exit_code = 3
+
+
+class ReadError(EcsDoctorError):
+    """One AWS read failed; checks turn it into a data gap instead of aborting the diagnosis."""
+
+    exit_code = 3
+
+    def __init__(self, permission: str, code: str, message: str) -> None:
+        super().__init__(f"{permission}: {code}: {message}" if message else f"{permission}: {code}")
+        self.permission = permission
+        self.code = code
+        self.message = message
+
+
+class CallDenied(ReadError):
+    """The caller lacks the IAM permission for this read; the message names that permission."""
+
+    def __init__(self, permission: str, code: str, message: str) -> None:
+        super().__init__(permission, code, message)
+        self.args = (f"access denied ({code}): missing permission {permission}",)
+
+
+class CallUnavailable(ReadError):
+    """The read got no answer: throttled, unreachable, or not implemented by the endpoint."""
+
+
+class ApiError(ReadError):
+    """AWS answered with an error about the request itself (e.g. the resource does not exist)."""

@@ -1,0 +1,33 @@
+"""AWS access for ecsdoctor: the read-only allow-list and the guarded, memoised reader."""
+
+from ecsdoctor.aws.operations import (
+    FORBIDDEN,
+    IAM_PREFIX,
+    MUTATING_PREFIXES,
+    READ_OPERATIONS,
+    is_allowed,
+    permission_name,
+    policy_document,
+)
+from ecsdoctor.aws.reader import (
+    AwsReader,
+    assume_role_session,
+    open_session,
+    translate_error,
+    validate_region,
+)
+
+__all__ = [
+    "FORBIDDEN",
+    "IAM_PREFIX",
+    "MUTATING_PREFIXES",
+    "READ_OPERATIONS",
+    "AwsReader",
+    "assume_role_session",
+    "is_allowed",
+    "open_session",
+    "permission_name",
+    "policy_document",
+    "translate_error",
+    "validate_region",
+]

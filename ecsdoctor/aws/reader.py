@@ -1,0 +1,481 @@
+"""The one way ecsdoctor talks to AWS: guarded, memoised, concurrent, read-only.
+
+A diagnosis asks the same questions many times (every hypothesis wants the task's subnets), so
+answers — and errors — are memoised per request. Every client carries a guard hook, so even code
+that reaches for the raw boto3 client cannot send anything outside the allow-list.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import lru_cache
+from typing import Any, NoReturn, TypeVar
+
+import boto3.session
+import botocore.exceptions
+import botocore.loaders
+from botocore.config import Config
+from botocore.exceptions import NoCredentialsError
+from botocore.parsers import ResponseParserError
+
+from ecsdoctor.aws.operations import is_allowed, permission_name
+from ecsdoctor.errors import (
+    ApiError,
+    AwsSetupError,
+    CallDenied,
+    CallUnavailable,
+    ForbiddenOperation,
+    InputError,
+    ReadError,
+)
+
+T = TypeVar("T")
+
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "AuthorizationErrorException",
+        "UnauthorizedException",
+        "UnauthorizedAccess",
+        "Forbidden",
+        "ForbiddenException",
+    }
+)
+THROTTLED_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+    }
+)
+UNAVAILABLE_CODES = frozenset(
+    {
+        "NotImplemented",
+        "InvalidAction",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+# ClientError codes that mean the credentials, not the permission, are wrong: nothing will work.
+CREDENTIAL_CODES: dict[str, str] = {
+    "InvalidClientTokenId": "AWS rejected the access key (InvalidClientTokenId): check AWS_PROFILE "
+    "or the configured keys",
+    "UnrecognizedClientException": "AWS rejected the access key (UnrecognizedClientException): "
+    "check AWS_PROFILE or the configured keys",
+    "ExpiredToken": "AWS credentials have expired (ExpiredToken): refresh them "
+    "(e.g. `aws sso login`) and retry",
+    "ExpiredTokenException": "AWS credentials have expired (ExpiredTokenException): refresh them "
+    "(e.g. `aws sso login`) and retry",
+    "SignatureDoesNotMatch": "AWS rejected the request signature (SignatureDoesNotMatch): check "
+    "the secret access key and the machine clock",
+    "InvalidAccessKeyId": "AWS does not know this access key (InvalidAccessKeyId): check "
+    "AWS_PROFILE or the configured keys",
+    "RequestExpired": "AWS rejected the request as expired (RequestExpired): check the machine "
+    "clock",
+}
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_PROFILE or run `aws configure`, or use `ecsdoctor demo`"
+)
+_REGION_SHAPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def translate_error(exc: BaseException, permission: str) -> BaseException:
+    """Map a boto/moto exception to ReadError (one check fails) or AwsSetupError (all would).
+
+    Anything unrecognised is returned unchanged, so genuine bugs still surface.
+    """
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or type(exc).__name__)
+        message = _one_line(str(error.get("Message") or ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in CREDENTIAL_CODES:
+            return AwsSetupError(CREDENTIAL_CODES[code])
+        if code in DENIED_CODES:
+            return CallDenied(permission, code, message)
+        if code in THROTTLED_CODES or code in UNAVAILABLE_CODES or status >= 500:
+            return CallUnavailable(permission, code, message)
+        return ApiError(permission, code, message)
+    if isinstance(exc, NoCredentialsError | botocore.exceptions.NoAuthTokenError):
+        return AwsSetupError(NO_CREDENTIALS)
+    if isinstance(exc, botocore.exceptions.PartialCredentialsError):
+        return AwsSetupError(f"incomplete AWS credentials ({exc}): fix the profile or environment")
+    if isinstance(exc, botocore.exceptions.NoRegionError):
+        return AwsSetupError("no AWS region: pass --region or set AWS_REGION")
+    if isinstance(exc, botocore.exceptions.ProfileNotFound):
+        return AwsSetupError(f"{exc}: check AWS_PROFILE / --profile")
+    if isinstance(
+        exc,
+        botocore.exceptions.TokenRetrievalError
+        | botocore.exceptions.SSOError
+        | botocore.exceptions.CredentialRetrievalError,
+    ):
+        return AwsSetupError(f"cannot obtain AWS credentials: {exc}")
+    if isinstance(exc, NotImplementedError):
+        return CallUnavailable(permission, "NotImplemented", "not implemented by this endpoint")
+    if isinstance(
+        exc,
+        ResponseParserError
+        | botocore.exceptions.ConnectionError
+        | botocore.exceptions.HTTPClientError,
+    ):
+        return CallUnavailable(permission, type(exc).__name__, _one_line(str(exc)))
+    if isinstance(exc, botocore.exceptions.ParamValidationError):
+        return ApiError(permission, "ParamValidationError", _one_line(str(exc)))
+    return exc
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """First line of an error text, bounded: errors are printed on one line, never as a dump."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@lru_cache(maxsize=1)
+def _known_regions() -> frozenset[str]:
+    """Every region botocore knows in any partition (both of its data files, whichever is newer)."""
+    loader = botocore.loaders.create_loader()
+    regions: set[str] = set()
+    for partition in loader.load_data("endpoints").get("partitions", []):
+        regions.update(partition.get("regions", {}))
+    try:
+        for partition in loader.load_data("partitions").get("partitions", []):
+            regions.update(partition.get("regions", {}))
+    except botocore.exceptions.DataNotFoundError:  # pragma: no cover - older botocore
+        pass
+    return frozenset(regions)
+
+
+def _custom_endpoint(session: boto3.session.Session, endpoint_url: str | None) -> bool:
+    """True when requests go to a non-AWS endpoint (moto, LocalStack), which accept any region."""
+    if endpoint_url:
+        return True
+    if any(name.startswith("AWS_ENDPOINT_URL") and value for name, value in os.environ.items()):
+        return True
+    try:
+        scoped = session._session.get_scoped_config()
+    except botocore.exceptions.BotoCoreError:
+        return False
+    return bool(scoped.get("endpoint_url"))
+
+
+def validate_region(
+    session: boto3.session.Session, region: str, *, endpoint_url: str | None = None
+) -> str:
+    """Reject a misspelt region up front, so the user sees "unknown region", not a DNS error."""
+    if region in _known_regions():
+        return region
+    if _REGION_SHAPE.match(region) and _custom_endpoint(session, endpoint_url):
+        return region
+    raise InputError(f"unknown region {region!r}")
+
+
+def open_session(profile: str | None = None, region: str | None = None) -> boto3.session.Session:
+    """A boto3 Session for --profile/--region, with a missing profile reported as AwsSetupError."""
+    try:
+        return boto3.session.Session(profile_name=profile, region_name=region)
+    except botocore.exceptions.BotoCoreError as exc:
+        translated = translate_error(exc, "session")
+        if isinstance(translated, AwsSetupError):
+            raise translated from None
+        raise AwsSetupError(f"cannot open an AWS session: {exc}") from None
+
+
+def _version() -> str:
+    # Imported late: ecsdoctor/__init__ may import this module before defining __version__.
+    try:
+        from ecsdoctor import __version__
+
+        return __version__
+    except ImportError:  # pragma: no cover - partially initialised package
+        return "0"
+
+
+class AwsReader:
+    """All AWS reads of one diagnosis: allow-listed, memoised, counted and run concurrently."""
+
+    def __init__(
+        self,
+        session: boto3.session.Session | None = None,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        max_workers: int = 8,
+        call_timeout: float = 20.0,
+        max_attempts: int = 5,
+    ) -> None:
+        try:
+            self.session = session or boto3.session.Session()
+            chosen = region or self.session.region_name
+        except botocore.exceptions.BotoCoreError as exc:
+            translated = translate_error(exc, "session")
+            raise (
+                translated if isinstance(translated, AwsSetupError) else AwsSetupError(str(exc))
+            ) from None
+        if not chosen:
+            raise AwsSetupError("no AWS region: pass --region or set AWS_REGION")
+        self.endpoint_url = endpoint_url
+        self.region: str = validate_region(self.session, chosen, endpoint_url=endpoint_url)
+        self.api_calls = 0
+        self.max_workers = max(1, max_workers)
+        self._config = Config(
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            connect_timeout=5,
+            read_timeout=call_timeout,
+            max_pool_connections=max(10, self.max_workers),
+            user_agent_extra=f"ecsdoctor/{_version()}",
+        )
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._client_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._memo: dict[tuple[str, ...], Future[Any]] = {}
+        self._memo_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._local = threading.local()
+
+    # -- clients ---------------------------------------------------------------------------
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The cached boto3 client for (service, region), with the allow-list guard attached."""
+        region = self._region(region)
+        key = (service, region)
+        with self._client_lock:
+            existing = self._clients.get(key)
+            if existing is not None:
+                return existing
+            try:
+                client = self.session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=region,
+                    endpoint_url=self.endpoint_url,
+                    config=self._config,
+                )
+            except botocore.exceptions.BotoCoreError as exc:
+                translated = translate_error(exc, service)
+                if isinstance(translated, AwsSetupError):
+                    raise translated from None
+                raise
+            events = client.meta.events
+            events.register("provide-client-params", self._guard(service), "ecsdoctor-guard")
+            events.register("before-send", self._count, "ecsdoctor-count")
+            self._clients[key] = client
+            return client
+
+    @staticmethod
+    def _guard(service: str) -> Callable[..., None]:
+        def guard(model: Any = None, **_: Any) -> None:
+            operation = getattr(model, "name", "?")
+            _check(service, operation)
+
+        return guard
+
+    def _count(self, **_: Any) -> None:
+        with self._count_lock:
+            self.api_calls += 1
+
+    def _region(self, region: str | None) -> str:
+        if region is None or region == self.region:
+            return self.region
+        return validate_region(self.session, region, endpoint_url=self.endpoint_url)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def call(
+        self, service: str, operation: str, *, region: str | None = None, **params: Any
+    ) -> dict[str, Any]:
+        """One API call ("ec2", "DescribeRouteTables", Filters=[...]); None-valued params dropped.
+
+        Raises ReadError for a failed read, AwsSetupError when credentials are unusable.
+        """
+        permission = _check(service, operation)
+        region = self._region(region)
+        params = {k: v for k, v in params.items() if v is not None}
+        key = ("call", service, region, operation, _canonical(params))
+
+        def send() -> dict[str, Any]:
+            method = getattr(self.client(service, region), _method_name(operation))
+            try:
+                result: dict[str, Any] = method(**params)
+            except Exception as exc:
+                _reraise(exc, permission)
+            return result
+
+        result: dict[str, Any] = self._memoised(key, send)
+        return result
+
+    def pages(
+        self, service: str, operation: str, key: str, *, region: str | None = None, **params: Any
+    ) -> list[Any]:
+        """Every item under `key` across all pages; one call when the operation cannot paginate."""
+        permission = _check(service, operation)
+        region = self._region(region)
+        params = {k: v for k, v in params.items() if v is not None}
+        memo_key = ("pages", service, region, operation, key, _canonical(params))
+
+        def gather() -> list[Any]:
+            client = self.client(service, region)
+            method = _method_name(operation)
+            if not client.can_paginate(method):
+                return list(self.call(service, operation, region=region, **params).get(key, []))
+            items: list[Any] = []
+            try:
+                for page in client.get_paginator(method).paginate(**params):
+                    items.extend(page.get(key, []))
+            except Exception as exc:
+                _reraise(exc, permission)
+            return items
+
+        result: list[Any] = self._memoised(memo_key, gather)
+        return result
+
+    def _memoised(self, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
+        """Single-flight memo: the first asker sends, concurrent askers wait for its answer."""
+        with self._memo_lock:
+            future = self._memo.get(key)
+            owner = future is None
+            if future is None:
+                future = Future()
+                self._memo[key] = future
+        if owner:
+            try:
+                future.set_result(compute())
+            except Exception as exc:
+                future.set_exception(exc)
+            except BaseException:
+                with self._memo_lock:  # an interrupt is not an answer; let a retry ask again
+                    self._memo.pop(key, None)
+                future.cancel()
+                raise
+        # Copies, so a caller that edits a response cannot change what the next caller sees.
+        return copy.deepcopy(future.result())
+
+    @property
+    def account(self) -> str | None:
+        """The caller's account id (sts GetCallerIdentity), or None if it cannot be read."""
+        try:
+            account = self.call("sts", "GetCallerIdentity").get("Account")
+        except (ReadError, AwsSetupError):
+            return None
+        return str(account) if account else None
+
+    # -- concurrency -----------------------------------------------------------------------
+
+    def parallel(self, thunks: Sequence[Callable[[], T]]) -> list[T | ReadError]:
+        """Run independent reads concurrently; a ReadError becomes that item, others propagate.
+
+        Called from inside a worker, the thunks run in line: waiting on the same bounded pool
+        from one of its own threads could deadlock.
+        """
+        if getattr(self._local, "in_worker", False) or len(thunks) <= 1:
+            return [self._capture(thunk) for thunk in thunks]
+        pool = self._executor()
+        futures = [pool.submit(self._in_worker, thunk) for thunk in thunks]
+        return [future.result() for future in futures]
+
+    def _in_worker(self, thunk: Callable[[], T]) -> T | ReadError:
+        self._local.in_worker = True
+        try:
+            return self._capture(thunk)
+        finally:
+            self._local.in_worker = False
+
+    @staticmethod
+    def _capture(thunk: Callable[[], T]) -> T | ReadError:
+        try:
+            return thunk()
+        except ReadError as exc:
+            return exc
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="ecsdoctor")
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the worker threads; the memo stays readable."""
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+    def __enter__(self) -> AwsReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _check(service: str, operation: str) -> str:
+    """The IAM permission for the call, or ForbiddenOperation before anything is built."""
+    permission = permission_name(service, operation)
+    if not is_allowed(permission):
+        raise ForbiddenOperation(f"refusing {permission}: not on ecsdoctor's read-only allow-list")
+    return permission
+
+
+def _method_name(operation: str) -> str:
+    return botocore.xform_name(operation)
+
+
+def _reraise(exc: Exception, permission: str) -> NoReturn:
+    """Raise the translated form of `exc`, keeping the original as the cause for debugging."""
+    translated = translate_error(exc, permission)
+    if translated is exc:
+        raise exc
+    raise translated from exc
+
+
+def _canonical(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+def assume_role_session(
+    base: boto3.session.Session,
+    role_arn: str,
+    region: str | None = None,
+    *,
+    endpoint_url: str | None = None,
+) -> boto3.session.Session:
+    """A Session on `role_arn`'s temporary credentials (for --role-arn), through the guard."""
+    if not _ROLE_ARN.match(role_arn):
+        raise InputError(f"not an IAM role ARN: {role_arn!r}")
+    with AwsReader(base, region=region, endpoint_url=endpoint_url) as reader:
+        try:
+            response = reader.call(
+                "sts", "AssumeRole", RoleArn=role_arn, RoleSessionName="ecsdoctor"
+            )
+        except ReadError as exc:
+            reason = f"{exc.code}: {exc.message}" if exc.message else exc.code
+            raise AwsSetupError(f"cannot assume role {role_arn}: {reason}") from None
+        chosen_region = reader.region
+    credentials = response.get("Credentials") or {}
+    return boto3.session.Session(
+        aws_access_key_id=credentials.get("AccessKeyId"),
+        aws_secret_access_key=credentials.get("SecretAccessKey"),
+        aws_session_token=credentials.get("SessionToken"),
+        region_name=chosen_region,
+    )

@@ -1,0 +1,135 @@
+"""Every secret the task references exists, in its region and account, under a usable KMS key.
+
+Metadata calls only (DescribeParameters, DescribeSecret, DescribeKey): never the value, so a
+secret's JSON key cannot be verified and is never claimed to be.
+"""
+
+from __future__ import annotations
+
+from ecsdoctor.checks.base import CheckContext, check, gap_result, result
+from ecsdoctor.errors import ApiError, ReadError
+from ecsdoctor.models import CheckResult, Evidence, Status
+from ecsdoctor.snapshot import SecretRef, TaskSnapshot
+
+
+def _parameter(snap: TaskSnapshot, ref: SecretRef) -> dict[str, object] | None:
+    found = snap.reader.call(
+        "ssm", "DescribeParameters", region=ref.region,
+        ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [ref.lookup]}],
+    ).get("Parameters", [])
+    return found[0] if found else None
+
+
+def _secret(snap: TaskSnapshot, ref: SecretRef) -> dict[str, object] | None:
+    try:
+        secret: dict[str, object] = snap.reader.call(
+            "secretsmanager", "DescribeSecret", region=ref.region, SecretId=ref.lookup
+        )
+    except ApiError as err:
+        if err.code == "ResourceNotFoundException":
+            return None
+        raise
+    return secret
+
+
+@check("ssm_parameter", rank=20)
+def parameter_not_found(ctx: CheckContext) -> list[CheckResult]:
+    """An SSM parameter named in valueFrom does not exist in its region and account."""
+    snap = ctx.snap
+    out: list[CheckResult] = []
+    for ref in snap.secret_refs():
+        if ref.store != "ssm":
+            continue
+        if ref.account and snap.account and ref.account != snap.account:
+            continue  # a shared parameter in another account: not visible to DescribeParameters
+        try:
+            found = _parameter(snap, ref)
+        except ReadError as err:
+            out.append(gap_result("secrets.parameter_not_found", "ssm_parameter", ref.arn, err))
+            continue
+        if found:
+            out.append(result("secrets.parameter_not_found", "ssm_parameter", ref.arn, Status.RULED_OUT,
+                              f"Parameter {ref.lookup} exists in {ref.region}."))
+            continue
+        detail = (f"Container {ref.container} reads {ref.name} from SSM parameter {ref.lookup} "
+                  f"({ref.arn}), which does not exist in {ref.region}.")
+        out.append(result("secrets.parameter_not_found", "ssm_parameter", ref.arn, Status.CONFIRMED, detail,
+                          (Evidence(ref.arn, "ssm:DescribeParameters", f"No parameter named {ref.lookup}."),),
+                          f"Create the parameter (aws ssm put-parameter --name {ref.lookup} --type SecureString "
+                          f"--value ... --region {ref.region}) or fix valueFrom in {snap.task_definition_arn}."))
+    return out
+
+
+@check("secret", rank=20)
+def secret_not_found(ctx: CheckContext) -> list[CheckResult]:
+    """A Secrets Manager secret named in valueFrom does not exist (or is scheduled for deletion)."""
+    snap = ctx.snap
+    out: list[CheckResult] = []
+    for ref in snap.secret_refs():
+        if ref.store != "secretsmanager":
+            continue
+        try:
+            secret = _secret(snap, ref)
+        except ReadError as err:
+            out.append(gap_result("secrets.secret_not_found", "secret", ref.arn, err))
+            continue
+        if secret and not secret.get("DeletedDate"):
+            out.append(result("secrets.secret_not_found", "secret", ref.arn, Status.RULED_OUT,
+                              f"Secret {secret.get('Name')} exists in {ref.region}."))
+            continue
+        state = "is scheduled for deletion" if secret else "does not exist"
+        detail = f"Container {ref.container} reads {ref.name} from secret {ref.arn}, which {state}."
+        fix = (f"aws secretsmanager restore-secret --secret-id {ref.arn}" if secret else
+               f"Create the secret, or fix valueFrom of {ref.name} in {snap.task_definition_arn} "
+               "(a full ARN needs the 6-character suffix; a partial ARN or the name also work).")
+        out.append(result("secrets.secret_not_found", "secret", ref.arn, Status.CONFIRMED, detail,
+                          (Evidence(ref.arn, "secretsmanager:DescribeSecret", detail),), fix))
+    return out
+
+
+def secret_keys(snap: TaskSnapshot) -> list[tuple[str, str]]:
+    """(key ARN, region) of the customer-managed KMS keys encrypting the task's secrets."""
+    keys: dict[str, str] = {}
+    for ref in snap.secret_refs():
+        try:
+            meta = _parameter(snap, ref) if ref.store == "ssm" else _secret(snap, ref)
+        except ReadError:
+            continue
+        if not meta:
+            continue
+        key = meta.get("KeyId") if ref.store == "ssm" else meta.get("KmsKeyId")
+        if not isinstance(key, str) or key.startswith("alias/aws/"):
+            continue  # AWS-managed keys: ECS needs no extra permission
+        try:
+            described = snap.reader.call("kms", "DescribeKey", region=ref.region, KeyId=key)["KeyMetadata"]
+        except ReadError:
+            continue
+        if described.get("KeyManager") == "AWS":
+            continue
+        keys[str(described["Arn"])] = ref.region
+    return sorted(keys.items())
+
+
+@check("kms_key", rank=15)
+def kms_key_unusable(ctx: CheckContext) -> list[CheckResult]:
+    """The KMS key that encrypts a secret is disabled, pending deletion or otherwise unusable."""
+    snap = ctx.snap
+    out: list[CheckResult] = []
+    for key_arn, region in secret_keys(snap):
+        try:
+            meta = snap.reader.call("kms", "DescribeKey", region=region, KeyId=key_arn)["KeyMetadata"]
+        except ReadError as err:
+            out.append(gap_result("secrets.kms_key_unusable", "kms_key", key_arn, err))
+            continue
+        state = str(meta.get("KeyState"))
+        if state == "Enabled":
+            out.append(result("secrets.kms_key_unusable", "kms_key", key_arn, Status.RULED_OUT,
+                              f"KMS key {key_arn} is enabled."))
+            continue
+        detail = f"KMS key {key_arn}, which encrypts the task's secrets, is {state}: nothing can decrypt with it."
+        fix = (f"aws kms enable-key --key-id {key_arn}" if state == "Disabled" else
+               f"aws kms cancel-key-deletion --key-id {key_arn} && aws kms enable-key --key-id {key_arn}"
+               if state == "PendingDeletion" else f"Make KMS key {key_arn} usable (state {state}).")
+        out.append(result("secrets.kms_key_unusable", "kms_key", key_arn, Status.CONFIRMED, detail,
+                          (Evidence(key_arn, "kms:DescribeKey", f"KeyState is {state}."),), fix))
+    return out

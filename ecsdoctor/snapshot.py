@@ -1,0 +1,420 @@
+"""The AWS state one failed task depended on, read once through the shared reader.
+
+Checks are small functions over this snapshot. Every accessor goes through the memoised,
+allow-listed reader, so two checks asking for the same route table cost one request, and
+`prefetch` warms the independent reads concurrently before the checks run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from ecsdoctor.arn import ImageRef, TaskRef, parse_arn, parse_image
+from ecsdoctor.aws.reader import AwsReader
+from ecsdoctor.errors import ApiError, AwsSetupError, ReadError
+
+Raw = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkConfig:
+    """Where the task's ENI sat, and how we know (the ENI itself, or its service's config)."""
+
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    assign_public_ip: bool | None  # None: unknown
+    private_ip: str | None
+    eni_id: str | None
+    source: str  # "ec2:DescribeNetworkInterfaces" | "ecs:DescribeServices" | "task attachment"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """One `secrets[]` or `repositoryCredentials` reference of a container."""
+
+    container: str
+    name: str
+    value_from: str
+    store: str  # "ssm" | "secretsmanager"
+    region: str
+    account: str
+    arn: str  # full ARN (built from region/account when valueFrom is a bare name)
+    lookup: str  # what to pass to the describe call (parameter name / secret id)
+    json_key: str | None = None
+
+
+class TaskSnapshot:
+    """A stopped (or running) task and everything it needed, read lazily and cached."""
+
+    def __init__(self, reader: AwsReader, ref: TaskRef) -> None:
+        self.reader = reader
+        self.ref = ref
+        self.region = ref.region or reader.region
+        self.task = self._describe_task()
+        self.task_arn: str = self.task["taskArn"]
+        arn = parse_arn(self.task_arn)
+        self.account = (arn.account if arn else None) or ref.account or reader.account or ""
+        self.cluster_arn: str = self.task.get("clusterArn", ref.cluster)
+        self.task_definition_arn: str = self.task["taskDefinitionArn"]
+
+    # -- the task itself -------------------------------------------------------------------
+    def _describe_task(self) -> Raw:
+        try:
+            response = self.reader.call(
+                "ecs", "DescribeTasks", region=self.ref.region, cluster=self.ref.cluster,
+                tasks=[self.ref.task], include=["TAGS"],
+            )
+        except ApiError as err:
+            if err.code == "ClusterNotFoundException":
+                raise AwsSetupError(f"cluster {self.ref.cluster!r} not found in {self.region}") from err
+            raise AwsSetupError(f"cannot read the task: {err.message}") from err
+        except ReadError as err:
+            raise AwsSetupError(f"cannot read the task: {err}") from err
+        tasks = response.get("tasks") or []
+        if not tasks:
+            raise AwsSetupError(
+                f"task {self.ref.task} not found in cluster {self.ref.cluster} ({self.region}): "
+                "ECS forgets stopped tasks about an hour after they stop; diagnose a saved "
+                "EventBridge event or describe-tasks output with --events instead"
+            )
+        task: Raw = tasks[0]
+        return task
+
+    @cached_property
+    def task_definition(self) -> Raw:
+        """The task definition the task ran (describe_task_definition)."""
+        response = self.reader.call(
+            "ecs", "DescribeTaskDefinition", region=self.region,
+            taskDefinition=self.task_definition_arn,
+        )
+        definition: Raw = response["taskDefinition"]
+        return definition
+
+    @property
+    def containers(self) -> list[Raw]:
+        """Container definitions."""
+        return list(self.task_definition.get("containerDefinitions", []))
+
+    @property
+    def execution_role_arn(self) -> str | None:
+        """The execution role (pull, logs, secrets), if any."""
+        value = self.task_definition.get("executionRoleArn")
+        return value if isinstance(value, str) else None
+
+    @property
+    def task_role_arn(self) -> str | None:
+        """The task role (the application's own calls), if any."""
+        value = self.task.get("overrides", {}).get("taskRoleArn") or self.task_definition.get(
+            "taskRoleArn"
+        )
+        return value if isinstance(value, str) else None
+
+    @property
+    def group(self) -> str | None:
+        """`service:NAME` for a service's task."""
+        value = self.task.get("group")
+        return value if isinstance(value, str) else None
+
+    @property
+    def service_name(self) -> str | None:
+        """The service the task belongs to, if any."""
+        if self.group and self.group.startswith("service:"):
+            return self.group.split(":", 1)[1]
+        return None
+
+    @property
+    def network_mode(self) -> str:
+        """awsvpc for Fargate; bridge/host tasks use the container instance's network."""
+        return str(self.task_definition.get("networkMode") or "bridge")
+
+    @property
+    def availability_zone(self) -> str | None:
+        """The AZ the task ran in (from the task, else its subnet)."""
+        zone = self.task.get("availabilityZone")
+        if isinstance(zone, str) and zone:
+            return zone
+        config = self.network
+        if config and config.subnet_ids:
+            return str(self.subnet(config.subnet_ids[0]).get("AvailabilityZone") or "") or None
+        return None
+
+    # -- images, secrets, logs --------------------------------------------------------------
+    def images(self) -> list[tuple[str, str, ImageRef | ValueError]]:
+        """(container, image string, parsed reference or the parse error) per container."""
+        result: list[tuple[str, str, ImageRef | ValueError]] = []
+        for container in self.containers:
+            image = str(container.get("image", ""))
+            try:
+                parsed: ImageRef | ValueError = parse_image(image)
+            except ValueError as err:
+                parsed = err
+            result.append((str(container.get("name", "")), image, parsed))
+        return result
+
+    def secret_refs(self) -> list[SecretRef]:
+        """Every secret the execution role must fetch (container secrets, registry creds)."""
+        refs: list[SecretRef] = []
+        for container in self.containers:
+            name = str(container.get("name", ""))
+            for secret in container.get("secrets", []) or []:
+                ref = self._secret_ref(name, str(secret.get("name", "")), str(secret.get("valueFrom", "")))
+                if ref:
+                    refs.append(ref)
+            creds = container.get("repositoryCredentials") or {}
+            if creds.get("credentialsParameter"):
+                ref = self._secret_ref(name, "repositoryCredentials", str(creds["credentialsParameter"]))
+                if ref:
+                    refs.append(ref)
+            for log_secret in (container.get("logConfiguration") or {}).get("secretOptions", []) or []:
+                ref = self._secret_ref(name, str(log_secret.get("name", "")), str(log_secret.get("valueFrom", "")))
+                if ref:
+                    refs.append(ref)
+        return refs
+
+    def _secret_ref(self, container: str, name: str, value_from: str) -> SecretRef | None:
+        if not value_from:
+            return None
+        arn = parse_arn(value_from)
+        if arn is None:
+            # A bare name is an SSM parameter in the task's region and account.
+            parameter = value_from if value_from.startswith("/") else f"/{value_from}"
+            full = f"arn:aws:ssm:{self.region}:{self.account}:parameter{parameter}"
+            return SecretRef(container, name, value_from, "ssm", self.region, self.account, full, value_from)
+        region = arn.region or self.region
+        account = arn.account or self.account
+        if arn.service == "ssm":
+            lookup = arn.resource[len("parameter"):] if arn.resource.startswith("parameter") else arn.resource
+            if not lookup.startswith("/"):
+                lookup = "/" + lookup
+            # Parameters at the root are named without the leading slash.
+            if lookup.count("/") == 1:
+                lookup = lookup[1:]
+            return SecretRef(container, name, value_from, "ssm", region, account, value_from, lookup)
+        if arn.service == "secretsmanager":
+            # arn:aws:secretsmanager:region:acct:secret:NAME[-SUFFIX][:json-key:version-stage:version-id]
+            pieces = value_from.split(":")
+            base = ":".join(pieces[:7])
+            json_key = pieces[7] if len(pieces) > 7 and pieces[7] else None
+            return SecretRef(container, name, value_from, "secretsmanager", region, account, base, base, json_key)
+        return None
+
+    def log_configs(self) -> list[tuple[str, Raw]]:
+        """(container, awslogs options) for every container using the awslogs driver."""
+        result: list[tuple[str, Raw]] = []
+        for container in self.containers:
+            config = container.get("logConfiguration") or {}
+            if config.get("logDriver") == "awslogs":
+                result.append((str(container.get("name", "")), config.get("options") or {}))
+        return result
+
+    # -- network ----------------------------------------------------------------------------
+    def _attachment(self) -> dict[str, str]:
+        for attachment in self.task.get("attachments", []) or []:
+            if attachment.get("type") == "ElasticNetworkInterface":
+                return {d.get("name", ""): d.get("value", "") for d in attachment.get("details", [])}
+        return {}
+
+    @cached_property
+    def network(self) -> NetworkConfig | None:
+        """The task's subnets, security groups and public-IP setting (None outside awsvpc)."""
+        if self.network_mode != "awsvpc":
+            return None
+        details = self._attachment()
+        eni_id = details.get("networkInterfaceId") or None
+        subnet = details.get("subnetId")
+        private_ip = details.get("privateIPv4Address") or None
+        if eni_id:
+            try:
+                enis = self.reader.call(
+                    "ec2", "DescribeNetworkInterfaces", region=self.region,
+                    NetworkInterfaceIds=[eni_id],
+                ).get("NetworkInterfaces", [])
+            except ApiError:
+                enis = []  # a stopped Fargate task's ENI is deleted: fall back to the service
+            if enis:
+                eni = enis[0]
+                return NetworkConfig(
+                    subnet_ids=(eni.get("SubnetId") or subnet,),
+                    security_group_ids=tuple(g["GroupId"] for g in eni.get("Groups", [])),
+                    assign_public_ip=bool((eni.get("Association") or {}).get("PublicIp")),
+                    private_ip=private_ip or eni.get("PrivateIpAddress"),
+                    eni_id=eni_id,
+                    source="ec2:DescribeNetworkInterfaces",
+                )
+        service = self.service
+        if service:
+            vpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+            if vpc:
+                return NetworkConfig(
+                    subnet_ids=(subnet,) if subnet else tuple(vpc.get("subnets", [])),
+                    security_group_ids=tuple(vpc.get("securityGroups", [])),
+                    assign_public_ip=vpc.get("assignPublicIp") == "ENABLED",
+                    private_ip=private_ip,
+                    eni_id=eni_id,
+                    source="ecs:DescribeServices",
+                )
+        if subnet:
+            return NetworkConfig((subnet,), (), None, private_ip, eni_id, "task attachment")
+        return None
+
+    @cached_property
+    def service(self) -> Raw | None:
+        """The service the task belongs to (describe_services), if any."""
+        if not self.service_name:
+            return None
+        response = self.reader.call(
+            "ecs", "DescribeServices", region=self.region, cluster=self.cluster_arn,
+            services=[self.service_name],
+        )
+        services = response.get("services") or []
+        return services[0] if services else None
+
+    def subnet(self, subnet_id: str) -> Raw:
+        """One subnet."""
+        subnets = self.reader.call(
+            "ec2", "DescribeSubnets", region=self.region, SubnetIds=[subnet_id]
+        ).get("Subnets", [])
+        if not subnets:
+            raise ApiError("ec2:DescribeSubnets", "InvalidSubnetID.NotFound", f"{subnet_id} not found")
+        subnet: Raw = subnets[0]
+        return subnet
+
+    def vpc_route_tables(self, vpc_id: str) -> list[Raw]:
+        """Every route table of the VPC (one read serves every subnet's lookup)."""
+        return list(
+            self.reader.pages(
+                "ec2", "DescribeRouteTables", "RouteTables", region=self.region,
+                Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+            )
+        )
+
+    def route_table_for(self, subnet_id: str) -> Raw:
+        """The subnet's route table: its explicit association, else the VPC's main table."""
+        vpc_id = str(self.subnet(subnet_id)["VpcId"])
+        tables = self.vpc_route_tables(vpc_id)
+        for table in tables:
+            if any(a.get("SubnetId") == subnet_id for a in table.get("Associations", [])):
+                return table
+        for table in tables:
+            if any(a.get("Main") for a in table.get("Associations", [])):
+                return table
+        raise ApiError("ec2:DescribeRouteTables", "NoRouteTable", f"no route table for {subnet_id}")
+
+    def vpc_attribute(self, vpc_id: str, attribute: str) -> bool:
+        """enableDnsSupport / enableDnsHostnames."""
+        response = self.reader.call(
+            "ec2", "DescribeVpcAttribute", region=self.region, VpcId=vpc_id, Attribute=attribute
+        )
+        key = attribute[0].upper() + attribute[1:]
+        return bool((response.get(key) or {}).get("Value"))
+
+    def vpc_endpoints(self, vpc_id: str) -> list[Raw]:
+        """Every VPC endpoint of the VPC."""
+        return list(
+            self.reader.pages(
+                "ec2", "DescribeVpcEndpoints", "VpcEndpoints", region=self.region,
+                Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+            )
+        )
+
+    def security_groups(self, group_ids: Sequence[str]) -> dict[str, Raw]:
+        """Security groups by id (one request for the lot)."""
+        if not group_ids:
+            return {}
+        groups = self.reader.call(
+            "ec2", "DescribeSecurityGroups", region=self.region, GroupIds=sorted(set(group_ids))
+        ).get("SecurityGroups", [])
+        return {g["GroupId"]: g for g in groups}
+
+    def network_acl_for(self, subnet_id: str) -> Raw | None:
+        """The network ACL associated with the subnet."""
+        acls = self.reader.call(
+            "ec2", "DescribeNetworkAcls", region=self.region,
+            Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}],
+        ).get("NetworkAcls", [])
+        return acls[0] if acls else None
+
+    def nat_gateway(self, nat_id: str) -> Raw | None:
+        """One NAT gateway."""
+        gateways = self.reader.call(
+            "ec2", "DescribeNatGateways", region=self.region, NatGatewayIds=[nat_id]
+        ).get("NatGateways", [])
+        return gateways[0] if gateways else None
+
+    @cached_property
+    def prefix_lists(self) -> dict[str, str]:
+        """AWS-managed prefix list id -> name (com.amazonaws.REGION.s3 tells an S3 route)."""
+        lists = self.reader.call("ec2", "DescribePrefixLists", region=self.region).get(
+            "PrefixLists", []
+        )
+        return {p["PrefixListId"]: p["PrefixListName"] for p in lists}
+
+    def prefetch(self) -> None:
+        """Warm the independent reads concurrently; failures surface later, in their checks."""
+        thunks: list[Callable[[], object]] = [lambda: self.task_definition]
+        self.reader.parallel(thunks)
+        thunks = []
+        config = self.network
+        if config:
+            for subnet_id in config.subnet_ids:
+                thunks.append(lambda s=subnet_id: self.route_table_for(s))
+                thunks.append(lambda s=subnet_id: self.network_acl_for(s))
+            thunks.append(lambda: self.security_groups(config.security_group_ids))
+            thunks.append(lambda: self.prefix_lists)
+        for role in (self.execution_role_arn, self.task_role_arn):
+            if role:
+                thunks.append(lambda r=role: self.role(r))
+        self.reader.parallel(thunks)
+        if config and config.subnet_ids:
+            try:
+                vpc_id = str(self.subnet(config.subnet_ids[0])["VpcId"])
+            except ReadError:
+                return
+            self.reader.parallel(
+                [
+                    lambda: self.vpc_endpoints(vpc_id),
+                    lambda: self.vpc_attribute(vpc_id, "enableDnsSupport"),
+                    lambda: self.vpc_attribute(vpc_id, "enableDnsHostnames"),
+                ]
+            )
+
+    # -- IAM --------------------------------------------------------------------------------
+    def role(self, role_arn: str) -> Raw:
+        """get_role by the name in the ARN (the path is not part of the name)."""
+        name = role_arn.rsplit("/", 1)[-1]
+        role: Raw = self.reader.call("iam", "GetRole", RoleName=name)["Role"]
+        return role
+
+    def role_policies(self, role_arn: str) -> list[tuple[str, Any]]:
+        """(policy name, document) of every attached and inline policy of the role."""
+        name = role_arn.rsplit("/", 1)[-1]
+        result: list[tuple[str, Any]] = []
+        attached = self.reader.pages(
+            "iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=name
+        )
+        for policy in attached:
+            meta = self.reader.call("iam", "GetPolicy", PolicyArn=policy["PolicyArn"])["Policy"]
+            version = self.reader.call(
+                "iam", "GetPolicyVersion", PolicyArn=policy["PolicyArn"],
+                VersionId=meta["DefaultVersionId"],
+            )["PolicyVersion"]
+            result.append((policy["PolicyArn"], version["Document"]))
+        for policy_name in self.reader.pages("iam", "ListRolePolicies", "PolicyNames", RoleName=name):
+            document = self.reader.call(
+                "iam", "GetRolePolicy", RoleName=name, PolicyName=policy_name
+            )["PolicyDocument"]
+            result.append((f"inline:{name}/{policy_name}", document))
+        return result
+
+    def attached_policy_arns(self, role_arn: str) -> list[str]:
+        """ARNs of the managed policies attached to the role."""
+        name = role_arn.rsplit("/", 1)[-1]
+        return [
+            p["PolicyArn"]
+            for p in self.reader.pages(
+                "iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=name
+            )
+        ]
