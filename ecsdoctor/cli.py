@@ -15,7 +15,7 @@ from typing import Annotated
 import click
 import typer
 
-from ecsdoctor.diagnose import diagnose_events, load_knowledge
+from ecsdoctor.diagnose import diagnose_events, diagnose_task, load_knowledge
 from ecsdoctor.errors import EcsDoctorError, InputError
 from ecsdoctor.explain import Explanation, explain_signals
 from ecsdoctor.ingest import iter_messages, parse_lines, read_source
@@ -45,8 +45,12 @@ def _out(text: str) -> None:
 
 @app.command("explain")
 def explain_cmd(
-    messages: Annotated[list[str] | None, typer.Argument(help="Messages; none or '-': stdin.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, one object each.")] = False,
+    messages: Annotated[
+        list[str] | None, typer.Argument(help="Messages; none or '-': stdin.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON array, one object each.")
+    ] = False,
     knowledge: KnowledgeOpt = None,
 ) -> None:
     """Explain failure messages offline: which failure family, what to check, how to fix."""
@@ -83,7 +87,9 @@ def _explanation_text(e: Explanation, kb: object) -> str:
         lines.append("  not recognised by the knowledge base.")
         if e.closest:
             lines.append(f"  closest families: {', '.join(e.closest)}")
-        lines.append("  to teach it: add a knowledge entry (docs/knowledge.md), then `ecsdoctor kb lint`")
+        lines.append(
+            "  to teach it: add a knowledge entry (docs/knowledge.md), then `ecsdoctor kb lint`"
+        )
         return "\n".join(lines) + "\n"
     lines.append(f"  {e.entry} [{e.severity}]: {e.title}")
     for name, value in e.captures.items():
@@ -97,22 +103,114 @@ def _explanation_text(e: Explanation, kb: object) -> str:
 
 @app.command("diagnose")
 def diagnose_cmd(
+    task: Annotated[
+        str | None, typer.Option("--task", help="Task ARN (or id with --cluster).")
+    ] = None,
+    cluster: Annotated[str | None, typer.Option("--cluster", help="Cluster name or ARN.")] = None,
     events: Annotated[
         str | None, typer.Option("--events", help="Saved JSON or text file; '-' for stdin.")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Make no AWS call.")] = False,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option("--endpoint-url", help="Custom AWS endpoint.")
+    ] = None,
+    role_arn: Annotated[
+        str | None, typer.Option("--role-arn", help="Assume this role to read the account.")
+    ] = None,
     knowledge: KnowledgeOpt = None,
 ) -> None:
-    """Diagnose a stopped task, a service, or saved events, and name the root cause."""
-    if events is None:
-        raise InputError("give --events FILE (or '-' for standard input)")
-    if not offline:
-        raise InputError("live checks of saved events are not available yet: add --offline")
-    diagnosis = diagnose_events(events, load_knowledge(knowledge))
+    """Diagnose a stopped task or saved events, and name the root cause with its evidence."""
+    kb = load_knowledge(knowledge)
+    if (task is None) == (events is None):
+        raise InputError("give exactly one of --task ARN or --events FILE")
+    if events is not None:
+        if not offline:
+            raise InputError("saved events are diagnosed offline: add --offline")
+        diagnosis = diagnose_events(events, kb)
+    else:
+        if offline:
+            raise InputError("--task needs AWS; drop --offline or use --events")
+        assert task is not None
+        with _progress("reading the task and its dependencies"):
+            diagnosis = diagnose_task(
+                task,
+                cluster=cluster,
+                region=region,
+                profile=profile,
+                endpoint_url=endpoint_url,
+                role_arn=role_arn,
+                knowledge=kb,
+            )
     _out(render(Format.JSON if as_json else fmt, diagnosis))
     raise typer.Exit(0 if diagnosis.root_causes else 1)
+
+
+class _progress:
+    """A one-line note on stderr while AWS is read, only when a person is watching."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.shown = sys.stderr.isatty()
+
+    def __enter__(self) -> None:
+        if self.shown:
+            sys.stderr.write(f"ecsdoctor: {self.what}...\r")
+            sys.stderr.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.shown:
+            sys.stderr.write(" " * (len(self.what) + 14) + "\r")
+            sys.stderr.flush()
+
+
+@app.command("demo")
+def demo_cmd(
+    scenario: Annotated[str | None, typer.Argument(help="Scenario name (see --list).")] = None,
+    list_only: Annotated[bool, typer.Option("--list", help="List the scenarios.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+) -> None:
+    """Diagnose a broken account emulated in-process (moto): no AWS account needed."""
+    try:
+        from ecsdoctor.demo import DEFAULT_SCENARIO, SCENARIOS
+        from ecsdoctor.demo.run import run_scenario
+    except ImportError as err:
+        raise InputError("the demo needs the 'demo' extra: pip install 'ecsdoctor[demo]'") from err
+    if list_only:
+        for spec in SCENARIOS.values():
+            mark = " (default)" if spec.name == DEFAULT_SCENARIO else ""
+            _out(f"{spec.name:<30} {spec.title}{mark}")
+        raise typer.Exit(0)
+    name = scenario or DEFAULT_SCENARIO
+    if name not in SCENARIOS:
+        raise InputError(f"no demo scenario {name!r} (see `ecsdoctor demo --list`)")
+    with _progress(f"building the emulated account '{name}'"):
+        built, diagnosis = run_scenario(name)
+    if not as_json and fmt is Format.TEXT:
+        sys.stderr.write(f"demo: {built.title} (emulated account, moto)\n")
+    _out(render(Format.JSON if as_json else fmt, diagnosis))
+    raise typer.Exit(0 if diagnosis.root_causes else 1)
+
+
+@app.command("permissions")
+def permissions_cmd() -> None:
+    """Print the least-privilege IAM policy ecsdoctor needs (read-only, no secret values)."""
+    from ecsdoctor.aws.operations import policy_document
+
+    _out(json.dumps(policy_document(), indent=2))
+
+
+@app.command("checks")
+def checks_cmd() -> None:
+    """List the live checks and what each one proves."""
+    from ecsdoctor.checks import REGISTRY
+
+    for check in sorted(REGISTRY.values(), key=lambda c: c.id):
+        _out(f"{check.id:<42} {check.kind:<16} {check.doc.splitlines()[0]}")
 
 
 @kb_app.command("list")

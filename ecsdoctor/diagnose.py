@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,14 +108,19 @@ def diagnose_events(source: str, knowledge: KnowledgeBase | None = None) -> Diag
     return diagnose_document(parse_document(read_source(source), name), knowledge)
 
 
-def _finding(result: CheckResult, graph: object, start: str,
-             linked: Mapping[str, tuple[str, str]]) -> Finding:
+def _finding(
+    result: CheckResult, graph: object, start: str, linked: Mapping[str, tuple[str, str]]
+) -> Finding:
     from ecsdoctor.graph import explanation_path
 
     evidence = list(result.evidence)
     path = explanation_path(graph, result.resource, start)  # type: ignore[arg-type]
     if len(path) > 1:
-        evidence.append(Evidence(result.resource, "dependency graph", "Dependency path: " + " -> ".join(path) + "."))
+        evidence.append(
+            Evidence(
+                result.resource, "dependency graph", "Dependency path: " + " -> ".join(path) + "."
+            )
+        )
     entry, hypothesis = linked.get(result.check, (None, None))
     return Finding(
         kind=result.kind,
@@ -139,9 +144,21 @@ def _merge(findings: Sequence[Finding]) -> list[Finding]:
             continue
         first = merged[key]
         extra = tuple(e for e in finding.evidence if e not in first.evidence)
-        summary = first.summary if finding.summary == first.summary else f"{first.summary} {finding.summary}"
-        merged[key] = Finding(first.kind, first.resource, summary, first.evidence + extra,
-                              first.remediation, first.entry, first.hypothesis, first.check)
+        summary = (
+            first.summary
+            if finding.summary == first.summary
+            else f"{first.summary} {finding.summary}"
+        )
+        merged[key] = Finding(
+            first.kind,
+            first.resource,
+            summary,
+            first.evidence + extra,
+            first.remediation,
+            first.entry,
+            first.hypothesis,
+            first.check,
+        )
     return list(merged.values())
 
 
@@ -167,9 +184,16 @@ def diagnose_task(
 
     kb = knowledge or load_knowledge()
     ref = parse_task_ref(task, cluster)
-    aws = reader if isinstance(reader, AwsReader) else make_reader(
-        session=session, region=region or ref.region, profile=profile,
-        endpoint_url=endpoint_url, role_arn=role_arn,
+    aws = (
+        reader
+        if isinstance(reader, AwsReader)
+        else make_reader(
+            session=session,
+            region=region or ref.region,
+            profile=profile,
+            endpoint_url=endpoint_url,
+            role_arn=role_arn,
+        )
     )
     snap = TaskSnapshot(aws, ref)
     builder = _Builder("task")
@@ -183,7 +207,7 @@ def diagnose_task(
     snap.prefetch()
     ctx = CheckContext(snap, captures)
     checks = list(REGISTRY.values())
-    batches = aws.parallel([lambda c=c: run_check(c, ctx) for c in checks])
+    batches = aws.parallel([partial(run_check, c, ctx) for c in checks])
     results: list[CheckResult] = []
     for batch in batches:
         if isinstance(batch, list):
@@ -207,33 +231,53 @@ def diagnose_task(
     statuses: dict[str, Status] = {}
     for r in results:
         current = statuses.get(r.check)
-        if r.status is Status.CONFIRMED or current is None or (
-            current is Status.INCONCLUSIVE and r.status is Status.RULED_OUT
+        if (
+            r.status is Status.CONFIRMED
+            or current is None
+            or (current is Status.INCONCLUSIVE and r.status is Status.RULED_OUT)
         ):
             statuses[r.check] = r.status if current is not Status.CONFIRMED else current
     facts = {
-        "region": snap.region, "account": snap.account, "cluster": snap.cluster_arn,
-        "service": snap.service_name, "task_arn": snap.task_arn,
+        "region": snap.region,
+        "account": snap.account,
+        "cluster": snap.cluster_arn,
+        "service": snap.service_name,
+        "task_arn": snap.task_arn,
         "task_definition_arn": snap.task_definition_arn,
         "subnet_ids": list(snap.network.subnet_ids) if snap.network else None,
         "security_group_ids": list(snap.network.security_group_ids) if snap.network else None,
-        "execution_role_arn": snap.execution_role_arn, "task_role_arn": snap.task_role_arn,
+        "execution_role_arn": snap.execution_role_arn,
+        "task_role_arn": snap.task_role_arn,
     }
     hypotheses = []
     for hypothesis in offline_hypotheses(matches, kb, facts):
         spec = next(h for h in kb.by_id[hypothesis.entry].hypotheses if h.id == hypothesis.id)
         known = [statuses[c] for c in spec.checks if c in statuses]
-        status = (Status.CONFIRMED if Status.CONFIRMED in known else
-                  Status.RULED_OUT if known and all(s is Status.RULED_OUT for s in known) else
-                  Status.INCONCLUSIVE if known else None)
+        status = (
+            Status.CONFIRMED
+            if Status.CONFIRMED in known
+            else Status.RULED_OUT
+            if known and all(s is Status.RULED_OUT for s in known)
+            else Status.INCONCLUSIVE
+            if known
+            else None
+        )
         hypotheses.append(replace(hypothesis, status=status))
     notes = []
     if snap.network and snap.network.source != "ec2:DescribeNetworkInterfaces":
-        notes.append(f"the task's network interface is gone; its network settings come from {snap.network.source}")
+        notes.append(
+            f"the task's network interface is gone; its network settings come from {snap.network.source}"
+        )
     arn = parse_arn_subject(snap.cluster_arn)
     return Diagnosis(
-        subject=Subject(type="task", arn=snap.task_arn, cluster=arn, service=snap.service_name,
-                        region=snap.region, account=snap.account or None),
+        subject=Subject(
+            type="task",
+            arn=snap.task_arn,
+            cluster=arn,
+            service=snap.service_name,
+            region=snap.region,
+            account=snap.account or None,
+        ),
         signals=document.signals,
         matches=tuple(matches),
         root_causes=tuple(root_findings),
@@ -276,8 +320,11 @@ def make_reader(
     assert isinstance(session, boto3.session.Session)
     chosen = region or session.region_name
     if chosen:
-        chosen = validate_region(session, chosen) if not endpoint_url and not os.environ.get(
-            "AWS_ENDPOINT_URL") else chosen
+        chosen = (
+            validate_region(session, chosen)
+            if not endpoint_url and not os.environ.get("AWS_ENDPOINT_URL")
+            else chosen
+        )
     if role_arn:
         session = assume_role_session(session, role_arn, chosen)
     return AwsReader(session, region=chosen, endpoint_url=endpoint_url)

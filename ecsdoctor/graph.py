@@ -35,7 +35,10 @@ def build_resource_graph(snap: TaskSnapshot) -> nx.DiGraph[str]:
     if snap.service_name:
         add(f"service:{snap.service_name}", "service", None)
         graph.add_edge(f"service:{snap.service_name}", task)
-    for role, kind in ((snap.execution_role_arn, "execution_role"), (snap.task_role_arn, "task_role")):
+    for role, kind in (
+        (snap.execution_role_arn, "execution_role"),
+        (snap.task_role_arn, "task_role"),
+    ):
         if role:
             add(role, kind, td)
     for container, image, ref in snap.images():
@@ -45,12 +48,17 @@ def build_resource_graph(snap: TaskSnapshot) -> nx.DiGraph[str]:
         if isinstance(ref, ImageRef) and ref.is_ecr:
             repo = f"arn:aws:ecr:{ref.ecr_region}:{ref.ecr_account}:repository/{ref.repository}"
             add(repo, "ecr_repository", image)
-    for ref in snap.secret_refs():
-        add(ref.arn, "ssm_parameter" if ref.store == "ssm" else "secret", f"{td}#{ref.container}")
+    for secret in snap.secret_refs():
+        kind = "ssm_parameter" if secret.store == "ssm" else "secret"
+        add(secret.arn, kind, f"{td}#{secret.container}")
     for container, options in snap.log_configs():
         group = options.get("awslogs-group")
         region = options.get("awslogs-region") or snap.region
-        add(f"arn:aws:logs:{region}:{snap.account}:log-group:{group}", "log_group", f"{td}#{container}")
+        add(
+            f"arn:aws:logs:{region}:{snap.account}:log-group:{group}",
+            "log_group",
+            f"{td}#{container}",
+        )
     config = snap.network
     if config:
         for group in config.security_group_ids:

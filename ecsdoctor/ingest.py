@@ -195,7 +195,7 @@ class _Builder:
                 self._failure(failure)
         elif "taskArn" in doc:
             self._task(doc, where)
-        elif "serviceArn" in doc or "events" in doc and "serviceName" in doc:
+        elif "serviceArn" in doc or ("events" in doc and "serviceName" in doc):
             self._service(doc, where)
         else:
             keys = ", ".join(sorted(doc)[:6]) or "none"
@@ -253,9 +253,7 @@ class _Builder:
             )
             code = container.get("exitCode")
             if isinstance(code, int) and not isinstance(code, bool) and code != 0:
-                self._emit(
-                    SignalSource.EXIT_CODE, str(code), container=name, subject=arn, at=at
-                )
+                self._emit(SignalSource.EXIT_CODE, str(code), container=name, subject=arn, at=at)
         cluster = task.get("clusterArn")
         group = task.get("group")
         status = task.get("lastStatus")
@@ -286,7 +284,9 @@ class _Builder:
             if deployment.get("rolloutState") == "FAILED":
                 self._emit(
                     SignalSource.SERVICE_EVENT,
-                    self._text(deployment.get("rolloutStateReason"), f"{where}: rolloutStateReason"),
+                    self._text(
+                        deployment.get("rolloutStateReason"), f"{where}: rolloutStateReason"
+                    ),
                     subject=arn,
                     at=_when(deployment.get("updatedAt")),
                 )

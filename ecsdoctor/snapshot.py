@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from ecsdoctor.arn import ImageRef, TaskRef, parse_arn, parse_image
@@ -64,12 +64,18 @@ class TaskSnapshot:
     def _describe_task(self) -> Raw:
         try:
             response = self.reader.call(
-                "ecs", "DescribeTasks", region=self.ref.region, cluster=self.ref.cluster,
-                tasks=[self.ref.task], include=["TAGS"],
+                "ecs",
+                "DescribeTasks",
+                region=self.ref.region,
+                cluster=self.ref.cluster,
+                tasks=[self.ref.task],
+                include=["TAGS"],
             )
         except ApiError as err:
             if err.code == "ClusterNotFoundException":
-                raise AwsSetupError(f"cluster {self.ref.cluster!r} not found in {self.region}") from err
+                raise AwsSetupError(
+                    f"cluster {self.ref.cluster!r} not found in {self.region}"
+                ) from err
             raise AwsSetupError(f"cannot read the task: {err.message}") from err
         except ReadError as err:
             raise AwsSetupError(f"cannot read the task: {err}") from err
@@ -87,7 +93,9 @@ class TaskSnapshot:
     def task_definition(self) -> Raw:
         """The task definition the task ran (describe_task_definition)."""
         response = self.reader.call(
-            "ecs", "DescribeTaskDefinition", region=self.region,
+            "ecs",
+            "DescribeTaskDefinition",
+            region=self.region,
             taskDefinition=self.task_definition_arn,
         )
         definition: Raw = response["taskDefinition"]
@@ -160,16 +168,24 @@ class TaskSnapshot:
         for container in self.containers:
             name = str(container.get("name", ""))
             for secret in container.get("secrets", []) or []:
-                ref = self._secret_ref(name, str(secret.get("name", "")), str(secret.get("valueFrom", "")))
+                ref = self._secret_ref(
+                    name, str(secret.get("name", "")), str(secret.get("valueFrom", ""))
+                )
                 if ref:
                     refs.append(ref)
             creds = container.get("repositoryCredentials") or {}
             if creds.get("credentialsParameter"):
-                ref = self._secret_ref(name, "repositoryCredentials", str(creds["credentialsParameter"]))
+                ref = self._secret_ref(
+                    name, "repositoryCredentials", str(creds["credentialsParameter"])
+                )
                 if ref:
                     refs.append(ref)
-            for log_secret in (container.get("logConfiguration") or {}).get("secretOptions", []) or []:
-                ref = self._secret_ref(name, str(log_secret.get("name", "")), str(log_secret.get("valueFrom", "")))
+            for log_secret in (container.get("logConfiguration") or {}).get(
+                "secretOptions", []
+            ) or []:
+                ref = self._secret_ref(
+                    name, str(log_secret.get("name", "")), str(log_secret.get("valueFrom", ""))
+                )
                 if ref:
                     refs.append(ref)
         return refs
@@ -182,23 +198,33 @@ class TaskSnapshot:
             # A bare name is an SSM parameter in the task's region and account.
             parameter = value_from if value_from.startswith("/") else f"/{value_from}"
             full = f"arn:aws:ssm:{self.region}:{self.account}:parameter{parameter}"
-            return SecretRef(container, name, value_from, "ssm", self.region, self.account, full, value_from)
+            return SecretRef(
+                container, name, value_from, "ssm", self.region, self.account, full, value_from
+            )
         region = arn.region or self.region
         account = arn.account or self.account
         if arn.service == "ssm":
-            lookup = arn.resource[len("parameter"):] if arn.resource.startswith("parameter") else arn.resource
+            lookup = (
+                arn.resource[len("parameter") :]
+                if arn.resource.startswith("parameter")
+                else arn.resource
+            )
             if not lookup.startswith("/"):
                 lookup = "/" + lookup
             # Parameters at the root are named without the leading slash.
             if lookup.count("/") == 1:
                 lookup = lookup[1:]
-            return SecretRef(container, name, value_from, "ssm", region, account, value_from, lookup)
+            return SecretRef(
+                container, name, value_from, "ssm", region, account, value_from, lookup
+            )
         if arn.service == "secretsmanager":
             # arn:aws:secretsmanager:region:acct:secret:NAME[-SUFFIX][:json-key:version-stage:version-id]
             pieces = value_from.split(":")
             base = ":".join(pieces[:7])
             json_key = pieces[7] if len(pieces) > 7 and pieces[7] else None
-            return SecretRef(container, name, value_from, "secretsmanager", region, account, base, base, json_key)
+            return SecretRef(
+                container, name, value_from, "secretsmanager", region, account, base, base, json_key
+            )
         return None
 
     def log_configs(self) -> list[tuple[str, Raw]]:
@@ -214,7 +240,9 @@ class TaskSnapshot:
     def _attachment(self) -> dict[str, str]:
         for attachment in self.task.get("attachments", []) or []:
             if attachment.get("type") == "ElasticNetworkInterface":
-                return {d.get("name", ""): d.get("value", "") for d in attachment.get("details", [])}
+                return {
+                    d.get("name", ""): d.get("value", "") for d in attachment.get("details", [])
+                }
         return {}
 
     @cached_property
@@ -229,7 +257,9 @@ class TaskSnapshot:
         if eni_id:
             try:
                 enis = self.reader.call(
-                    "ec2", "DescribeNetworkInterfaces", region=self.region,
+                    "ec2",
+                    "DescribeNetworkInterfaces",
+                    region=self.region,
                     NetworkInterfaceIds=[eni_id],
                 ).get("NetworkInterfaces", [])
             except ApiError:
@@ -237,7 +267,7 @@ class TaskSnapshot:
             if enis:
                 eni = enis[0]
                 return NetworkConfig(
-                    subnet_ids=(eni.get("SubnetId") or subnet,),
+                    subnet_ids=(str(eni.get("SubnetId") or subnet),),
                     security_group_ids=tuple(g["GroupId"] for g in eni.get("Groups", [])),
                     assign_public_ip=bool((eni.get("Association") or {}).get("PublicIp")),
                     private_ip=private_ip or eni.get("PrivateIpAddress"),
@@ -266,7 +296,10 @@ class TaskSnapshot:
         if not self.service_name:
             return None
         response = self.reader.call(
-            "ecs", "DescribeServices", region=self.region, cluster=self.cluster_arn,
+            "ecs",
+            "DescribeServices",
+            region=self.region,
+            cluster=self.cluster_arn,
             services=[self.service_name],
         )
         services = response.get("services") or []
@@ -278,7 +311,9 @@ class TaskSnapshot:
             "ec2", "DescribeSubnets", region=self.region, SubnetIds=[subnet_id]
         ).get("Subnets", [])
         if not subnets:
-            raise ApiError("ec2:DescribeSubnets", "InvalidSubnetID.NotFound", f"{subnet_id} not found")
+            raise ApiError(
+                "ec2:DescribeSubnets", "InvalidSubnetID.NotFound", f"{subnet_id} not found"
+            )
         subnet: Raw = subnets[0]
         return subnet
 
@@ -286,7 +321,10 @@ class TaskSnapshot:
         """Every route table of the VPC (one read serves every subnet's lookup)."""
         return list(
             self.reader.pages(
-                "ec2", "DescribeRouteTables", "RouteTables", region=self.region,
+                "ec2",
+                "DescribeRouteTables",
+                "RouteTables",
+                region=self.region,
                 Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
             )
         )
@@ -315,7 +353,10 @@ class TaskSnapshot:
         """Every VPC endpoint of the VPC."""
         return list(
             self.reader.pages(
-                "ec2", "DescribeVpcEndpoints", "VpcEndpoints", region=self.region,
+                "ec2",
+                "DescribeVpcEndpoints",
+                "VpcEndpoints",
+                region=self.region,
                 Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
             )
         )
@@ -332,7 +373,9 @@ class TaskSnapshot:
     def network_acl_for(self, subnet_id: str) -> Raw | None:
         """The network ACL associated with the subnet."""
         acls = self.reader.call(
-            "ec2", "DescribeNetworkAcls", region=self.region,
+            "ec2",
+            "DescribeNetworkAcls",
+            region=self.region,
             Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}],
         ).get("NetworkAcls", [])
         return acls[0] if acls else None
@@ -360,13 +403,13 @@ class TaskSnapshot:
         config = self.network
         if config:
             for subnet_id in config.subnet_ids:
-                thunks.append(lambda s=subnet_id: self.route_table_for(s))
-                thunks.append(lambda s=subnet_id: self.network_acl_for(s))
+                thunks.append(partial(self.route_table_for, subnet_id))
+                thunks.append(partial(self.network_acl_for, subnet_id))
             thunks.append(lambda: self.security_groups(config.security_group_ids))
             thunks.append(lambda: self.prefix_lists)
         for role in (self.execution_role_arn, self.task_role_arn):
             if role:
-                thunks.append(lambda r=role: self.role(r))
+                thunks.append(partial(self.role, role))
         self.reader.parallel(thunks)
         if config and config.subnet_ids:
             try:
@@ -398,11 +441,15 @@ class TaskSnapshot:
         for policy in attached:
             meta = self.reader.call("iam", "GetPolicy", PolicyArn=policy["PolicyArn"])["Policy"]
             version = self.reader.call(
-                "iam", "GetPolicyVersion", PolicyArn=policy["PolicyArn"],
+                "iam",
+                "GetPolicyVersion",
+                PolicyArn=policy["PolicyArn"],
                 VersionId=meta["DefaultVersionId"],
             )["PolicyVersion"]
             result.append((policy["PolicyArn"], version["Document"]))
-        for policy_name in self.reader.pages("iam", "ListRolePolicies", "PolicyNames", RoleName=name):
+        for policy_name in self.reader.pages(
+            "iam", "ListRolePolicies", "PolicyNames", RoleName=name
+        ):
             document = self.reader.call(
                 "iam", "GetRolePolicy", RoleName=name, PolicyName=policy_name
             )["PolicyDocument"]

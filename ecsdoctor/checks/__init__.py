@@ -3,4 +3,14 @@
 from ecsdoctor.checks import iam, image, logs, network, secrets
 from ecsdoctor.checks.base import REGISTRY, Check, CheckContext, run_check
 
-__all__ = ["REGISTRY", "Check", "CheckContext", "iam", "image", "logs", "network", "run_check", "secrets"]
+__all__ = [
+    "REGISTRY",
+    "Check",
+    "CheckContext",
+    "iam",
+    "image",
+    "logs",
+    "network",
+    "run_check",
+    "secrets",
+]

@@ -60,8 +60,15 @@ def result(
     """Build a CheckResult, always carrying at least the detail as evidence."""
     rank = REGISTRY[check_id].rank if check_id in REGISTRY else 50
     return CheckResult(
-        check=check_id, kind=kind, resource=resource, status=status, detail=detail,
-        evidence=evidence, remediation=remediation, depends_on=depends_on, rank=rank,
+        check=check_id,
+        kind=kind,
+        resource=resource,
+        status=status,
+        detail=detail,
+        evidence=evidence,
+        remediation=remediation,
+        depends_on=depends_on,
+        rank=rank,
     )
 
 
@@ -78,7 +85,11 @@ def gap_result(check_id: str, kind: str, resource: str, err: ReadError) -> Check
         permission = None
     detail = f"Could not check {resource}: {reason}."
     return CheckResult(
-        check=check_id, kind=kind, resource=resource, status=Status.INCONCLUSIVE, detail=detail,
+        check=check_id,
+        kind=kind,
+        resource=resource,
+        status=Status.INCONCLUSIVE,
+        detail=detail,
         gap=DataGap(check=check_id, reason=reason, permission=permission),
     )
 
@@ -91,6 +102,13 @@ def run_check(entry: Check, ctx: CheckContext) -> list[CheckResult]:
         return [gap_result(entry.id, entry.kind, ctx.snap.task_arn, err)]
     except Exception as err:  # one faulty check must not sink the whole diagnosis
         reason = f"internal error in the check ({type(err).__name__}: {str(err)[:160]})"
-        return [CheckResult(check=entry.id, kind=entry.kind, resource=ctx.snap.task_arn,
-                            status=Status.INCONCLUSIVE, detail=f"Could not check: {reason}.",
-                            gap=DataGap(check=entry.id, reason=reason))]
+        return [
+            CheckResult(
+                check=entry.id,
+                kind=entry.kind,
+                resource=ctx.snap.task_arn,
+                status=Status.INCONCLUSIVE,
+                detail=f"Could not check: {reason}.",
+                gap=DataGap(check=entry.id, reason=reason),
+            )
+        ]

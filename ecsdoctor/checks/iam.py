@@ -39,21 +39,47 @@ def _assumable(check_id: str, kind: str, snap: TaskSnapshot, role_arn: str) -> l
         if err.code != "NoSuchEntity":
             raise
         detail = f"Role {role_arn} named by {snap.task_definition_arn} does not exist."
-        return [result(check_id, kind, role_arn, Status.CONFIRMED, detail,
-                       (Evidence(role_arn, "iam:GetRole", "NoSuchEntity."),),
-                       f"Create role {role_arn} trusting {ECS_TASKS}, or point the task definition at an existing role.")]
+        return [
+            result(
+                check_id,
+                kind,
+                role_arn,
+                Status.CONFIRMED,
+                detail,
+                (Evidence(role_arn, "iam:GetRole", "NoSuchEntity."),),
+                f"Create role {role_arn} trusting {ECS_TASKS}, or point the task definition at an existing role.",
+            )
+        ]
     trust = trust_allows(role.get("AssumeRolePolicyDocument") or {}, ECS_TASKS)
     if trust.decision in (Decision.ALLOWED, Decision.CONDITIONAL):
-        return [result(check_id, kind, role_arn, Status.RULED_OUT,
-                       f"Role {role_arn} exists and its trust policy lets {ECS_TASKS} assume it.",
-                       (Evidence(role_arn, "iam:GetRole", trust.detail),))]
+        return [
+            result(
+                check_id,
+                kind,
+                role_arn,
+                Status.RULED_OUT,
+                f"Role {role_arn} exists and its trust policy lets {ECS_TASKS} assume it.",
+                (Evidence(role_arn, "iam:GetRole", trust.detail),),
+            )
+        ]
     name = role_arn.rsplit("/", 1)[-1]
     detail = f"ECS cannot assume role {role_arn}: {trust.detail}"
-    fix = (f"aws iam update-assume-role-policy --role-name {name} --policy-document "
-           f"'{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":"
-           f"{{\"Service\":\"{ECS_TASKS}\"}},\"Action\":\"sts:AssumeRole\"}}]}}'")
-    return [result(check_id, kind, role_arn, Status.CONFIRMED, detail,
-                   (Evidence(role_arn, "iam:GetRole", trust.detail),), fix)]
+    fix = (
+        f"aws iam update-assume-role-policy --role-name {name} --policy-document "
+        f'\'{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":'
+        f'{{"Service":"{ECS_TASKS}"}},"Action":"sts:AssumeRole"}}]}}\''
+    )
+    return [
+        result(
+            check_id,
+            kind,
+            role_arn,
+            Status.CONFIRMED,
+            detail,
+            (Evidence(role_arn, "iam:GetRole", trust.detail),),
+            fix,
+        )
+    ]
 
 
 @check("execution_role", rank=5)
@@ -67,10 +93,18 @@ def execution_role_not_assumable(ctx: CheckContext) -> list[CheckResult]:
             return []
         td = snap.task_definition_arn
         detail = f"Task definition {td} has no execution role, but it {' and '.join(needs)}."
-        return [result("iam.execution_role_not_assumable", "execution_role", td, Status.CONFIRMED, detail,
-                       (Evidence(td, "ecs:DescribeTaskDefinition", detail),),
-                       f"Set executionRoleArn in a new revision of {td} to a role trusting {ECS_TASKS} "
-                       f"with {EXECUTION_POLICY} attached.")]
+        return [
+            result(
+                "iam.execution_role_not_assumable",
+                "execution_role",
+                td,
+                Status.CONFIRMED,
+                detail,
+                (Evidence(td, "ecs:DescribeTaskDefinition", detail),),
+                f"Set executionRoleArn in a new revision of {td} to a role trusting {ECS_TASKS} "
+                f"with {EXECUTION_POLICY} attached.",
+            )
+        ]
     return _assumable("iam.execution_role_not_assumable", "execution_role", snap, role)
 
 
@@ -91,8 +125,11 @@ def _policies(snap: TaskSnapshot, role_arn: str) -> list[PolicyDoc]:
 
 
 def _denials(
-    check_id: str, snap: TaskSnapshot, asks: Sequence[tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]],
-    what: str, fix: str,
+    check_id: str,
+    snap: TaskSnapshot,
+    asks: Sequence[tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]],
+    what: str,
+    fix: str,
 ) -> list[CheckResult]:
     """Evaluate (action, resource, resource policy, key-policy-required, depends) for the role."""
     role = snap.execution_role_arn
@@ -113,11 +150,19 @@ def _denials(
     depends: set[str] = {assumable, misplaced}
     for action, resource, resource_policy, key_policy_required, deps in asks:
         try:
-            verdict = evaluate(policies, action, resource, principal_arn=role, resource_policy=resource_policy,
-                               resource_policy_required=key_policy_required,
-                               same_account=_account(resource) in ("", _account(role)))
+            verdict = evaluate(
+                policies,
+                action,
+                resource,
+                principal_arn=role,
+                resource_policy=resource_policy,
+                resource_policy_required=key_policy_required,
+                same_account=_account(resource) in ("", _account(role)),
+            )
         except ValueError as err:
-            conditional.append(Evidence(role, "iam:GetPolicyVersion", f"Unreadable policy document: {err}"))
+            conditional.append(
+                Evidence(role, "iam:GetPolicyVersion", f"Unreadable policy document: {err}")
+            )
             continue
         evidence = Evidence(role, "iam:GetRolePolicy/GetPolicyVersion", verdict.detail)
         if verdict.decision in (Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY):
@@ -129,23 +174,55 @@ def _denials(
             allowed.append(evidence)
     if denied:
         actions = sorted({e.detail for e in denied})
-        detail = (f"Execution role {role} is not allowed {what}: {len(denied)} of {len(asks)} required "
-                  f"calls are denied ({actions[0]})")
-        return [result(check_id, "execution_role", role, Status.CONFIRMED, detail,
-                       tuple(denied) + tuple(allowed[:3]), fix, tuple(sorted(depends)))]
+        detail = (
+            f"Execution role {role} is not allowed {what}: {len(denied)} of {len(asks)} required "
+            f"calls are denied ({actions[0]})"
+        )
+        return [
+            result(
+                check_id,
+                "execution_role",
+                role,
+                Status.CONFIRMED,
+                detail,
+                tuple(denied) + tuple(allowed[:3]),
+                fix,
+                tuple(sorted(depends)),
+            )
+        ]
     if conditional:
-        return [result(check_id, "execution_role", role, Status.INCONCLUSIVE,
-                       f"Execution role {role} is allowed {what} only under conditions that "
-                       "describe calls cannot evaluate.", tuple(conditional))]
-    return [result(check_id, "execution_role", role, Status.RULED_OUT,
-                   f"Execution role {role} is allowed {what} (evaluated from its policy documents).",
-                   tuple(allowed[:4]))]
+        return [
+            result(
+                check_id,
+                "execution_role",
+                role,
+                Status.INCONCLUSIVE,
+                f"Execution role {role} is allowed {what} only under conditions that "
+                "describe calls cannot evaluate.",
+                tuple(conditional),
+            )
+        ]
+    return [
+        result(
+            check_id,
+            "execution_role",
+            role,
+            Status.RULED_OUT,
+            f"Execution role {role} is allowed {what} (evaluated from its policy documents).",
+            tuple(allowed[:4]),
+        )
+    ]
 
 
 def _repository_policy(snap: TaskSnapshot, ref: ImageRef) -> PolicyDoc | None:
     try:
-        text = snap.reader.call("ecr", "GetRepositoryPolicy", region=ref.ecr_region,
-                                registryId=ref.ecr_account, repositoryName=ref.repository).get("policyText")
+        text = snap.reader.call(
+            "ecr",
+            "GetRepositoryPolicy",
+            region=ref.ecr_region,
+            registryId=ref.ecr_account,
+            repositoryName=ref.repository,
+        ).get("policyText")
     except ApiError as err:
         if err.code in ("RepositoryPolicyNotFoundException", "RepositoryNotFoundException"):
             return None
@@ -166,8 +243,10 @@ def execution_role_denied_ecr(ctx: CheckContext) -> list[CheckResult]:
         asks.append(("ecr:GetAuthorizationToken", "*", None, False, ()))
         asks.extend((action, repo, policy, False, ()) for action in ECR_PULL)
     role = snap.execution_role_arn or "<execution-role>"
-    fix = (f"aws iam attach-role-policy --role-name {role.rsplit('/', 1)[-1]} --policy-arn {EXECUTION_POLICY}")
-    return _denials("iam.execution_role_denied_ecr", snap, asks, "to pull the image from Amazon ECR", fix)
+    fix = f"aws iam attach-role-policy --role-name {role.rsplit('/', 1)[-1]} --policy-arn {EXECUTION_POLICY}"
+    return _denials(
+        "iam.execution_role_denied_ecr", snap, asks, "to pull the image from Amazon ECR", fix
+    )
 
 
 @check("execution_role", rank=9)
@@ -186,7 +265,9 @@ def execution_role_denied_logs(ctx: CheckContext) -> list[CheckResult]:
             asks.append(("logs:CreateLogGroup", base, None, False, ()))
     role = snap.execution_role_arn or "<execution-role>"
     fix = f"aws iam attach-role-policy --role-name {role.rsplit('/', 1)[-1]} --policy-arn {EXECUTION_POLICY}"
-    return _denials("iam.execution_role_denied_logs", snap, asks, "to write its CloudWatch log streams", fix)
+    return _denials(
+        "iam.execution_role_denied_logs", snap, asks, "to write its CloudWatch log streams", fix
+    )
 
 
 @check("execution_role", rank=9)
@@ -196,22 +277,42 @@ def execution_role_denied_secrets(ctx: CheckContext) -> list[CheckResult]:
     asks: list[tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]] = []
     for ref in snap.secret_refs():
         if ref.store == "ssm":
-            asks.append(("ssm:GetParameters", ref.arn, None, False, (f"secrets.parameter_not_found:{ref.arn}",)))
+            asks.append(
+                (
+                    "ssm:GetParameters",
+                    ref.arn,
+                    None,
+                    False,
+                    (f"secrets.parameter_not_found:{ref.arn}",),
+                )
+            )
         else:
             policy = None
             try:
-                text = snap.reader.call("secretsmanager", "GetResourcePolicy", region=ref.region,
-                                        SecretId=ref.lookup).get("ResourcePolicy")
+                text = snap.reader.call(
+                    "secretsmanager", "GetResourcePolicy", region=ref.region, SecretId=ref.lookup
+                ).get("ResourcePolicy")
                 policy = PolicyDoc(f"resource:{ref.arn}", text) if text else None
             except ApiError:
                 policy = None
-            asks.append(("secretsmanager:GetSecretValue", ref.arn, policy, False,
-                         (f"secrets.secret_not_found:{ref.arn}",)))
+            asks.append(
+                (
+                    "secretsmanager:GetSecretValue",
+                    ref.arn,
+                    policy,
+                    False,
+                    (f"secrets.secret_not_found:{ref.arn}",),
+                )
+            )
     role = snap.execution_role_arn or "<execution-role>"
     resources = ", ".join(sorted({r.arn for r in snap.secret_refs()}))
-    fix = (f"Add an inline policy to {role} allowing ssm:GetParameters / secretsmanager:GetSecretValue "
-           f"on {resources}.")
-    return _denials("iam.execution_role_denied_secrets", snap, asks, "to fetch the task's secrets", fix)
+    fix = (
+        f"Add an inline policy to {role} allowing ssm:GetParameters / secretsmanager:GetSecretValue "
+        f"on {resources}."
+    )
+    return _denials(
+        "iam.execution_role_denied_secrets", snap, asks, "to fetch the task's secrets", fix
+    )
 
 
 @check("execution_role", rank=9)
@@ -223,16 +324,26 @@ def execution_role_denied_kms(ctx: CheckContext) -> list[CheckResult]:
     asks: list[tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]] = []
     for key_arn, region in secret_keys(snap):
         try:
-            text = snap.reader.call("kms", "GetKeyPolicy", region=region, KeyId=key_arn,
-                                    PolicyName="default").get("Policy")
+            text = snap.reader.call(
+                "kms", "GetKeyPolicy", region=region, KeyId=key_arn, PolicyName="default"
+            ).get("Policy")
         except ApiError:
             text = None
         policy = PolicyDoc(f"resource:{key_arn}", text) if text else None
-        asks.append(("kms:Decrypt", key_arn, policy, policy is not None,
-                     (f"secrets.kms_key_unusable:{key_arn}",)))
+        asks.append(
+            (
+                "kms:Decrypt",
+                key_arn,
+                policy,
+                policy is not None,
+                (f"secrets.kms_key_unusable:{key_arn}",),
+            )
+        )
     role = snap.execution_role_arn or "<execution-role>"
     fix = f"Allow kms:Decrypt for {role} on the keys in its inline policy and in the key policies."
-    return _denials("iam.execution_role_denied_kms", snap, asks, "to decrypt the task's secrets", fix)
+    return _denials(
+        "iam.execution_role_denied_kms", snap, asks, "to decrypt the task's secrets", fix
+    )
 
 
 @check("task_role", rank=6)
@@ -249,8 +360,15 @@ def execution_policy_on_task_role(ctx: CheckContext) -> list[CheckResult]:
             return []
         raise
     if not on_task_role:
-        return [result("iam.execution_policy_on_task_role", "task_role", task_role, Status.RULED_OUT,
-                       f"Task role {task_role} does not carry AmazonECSTaskExecutionRolePolicy.")]
+        return [
+            result(
+                "iam.execution_policy_on_task_role",
+                "task_role",
+                task_role,
+                Status.RULED_OUT,
+                f"Task role {task_role} does not carry AmazonECSTaskExecutionRolePolicy.",
+            )
+        ]
     exec_role = snap.execution_role_arn
     exec_has = False
     if exec_role:
@@ -259,17 +377,44 @@ def execution_policy_on_task_role(ctx: CheckContext) -> list[CheckResult]:
         except ReadError as err:
             return [gap_result("iam.execution_policy_on_task_role", "task_role", task_role, err)]
     if exec_has:
-        return [result("iam.execution_policy_on_task_role", "task_role", task_role, Status.RULED_OUT,
-                       f"AmazonECSTaskExecutionRolePolicy is on task role {task_role}, but execution role "
-                       f"{exec_role} has it too.")]
+        return [
+            result(
+                "iam.execution_policy_on_task_role",
+                "task_role",
+                task_role,
+                Status.RULED_OUT,
+                f"AmazonECSTaskExecutionRolePolicy is on task role {task_role}, but execution role "
+                f"{exec_role} has it too.",
+            )
+        ]
     where = f"execution role {exec_role}" if exec_role else "no execution role at all"
-    detail = (f"AmazonECSTaskExecutionRolePolicy is attached to task role {task_role} (the application's "
-              f"role) instead of the execution role: the task has {where}, which is what ECS uses to "
-              "pull the image, write logs and fetch secrets.")
+    detail = (
+        f"AmazonECSTaskExecutionRolePolicy is attached to task role {task_role} (the application's "
+        f"role) instead of the execution role: the task has {where}, which is what ECS uses to "
+        "pull the image, write logs and fetch secrets."
+    )
     exec_name = (exec_role or "<execution-role>").rsplit("/", 1)[-1]
-    fix = (f"aws iam attach-role-policy --role-name {exec_name} --policy-arn {EXECUTION_POLICY} && "
-           f"aws iam detach-role-policy --role-name {task_role.rsplit('/', 1)[-1]} --policy-arn {EXECUTION_POLICY}")
-    return [result("iam.execution_policy_on_task_role", "task_role", task_role, Status.CONFIRMED, detail,
-                   (Evidence(task_role, "iam:ListAttachedRolePolicies", f"{EXECUTION_POLICY} is attached."),
-                    Evidence(exec_role or snap.task_definition_arn, "iam:ListAttachedRolePolicies",
-                             f"The execution role does not carry {EXECUTION_POLICY}.")), fix)]
+    fix = (
+        f"aws iam attach-role-policy --role-name {exec_name} --policy-arn {EXECUTION_POLICY} && "
+        f"aws iam detach-role-policy --role-name {task_role.rsplit('/', 1)[-1]} --policy-arn {EXECUTION_POLICY}"
+    )
+    return [
+        result(
+            "iam.execution_policy_on_task_role",
+            "task_role",
+            task_role,
+            Status.CONFIRMED,
+            detail,
+            (
+                Evidence(
+                    task_role, "iam:ListAttachedRolePolicies", f"{EXECUTION_POLICY} is attached."
+                ),
+                Evidence(
+                    exec_role or snap.task_definition_arn,
+                    "iam:ListAttachedRolePolicies",
+                    f"The execution role does not carry {EXECUTION_POLICY}.",
+                ),
+            ),
+            fix,
+        )
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 from typing import Any
@@ -23,13 +24,17 @@ def _repo_arn(region: str, account: str, repository: str) -> str:
     return f"arn:aws:ecr:{region}:{account}:repository/{repository}"
 
 
-def _repository(snap: TaskSnapshot, ref: ImageRef, region: str | None = None,
-                account: str | None = None) -> dict[str, Any] | None:
+def _repository(
+    snap: TaskSnapshot, ref: ImageRef, region: str | None = None, account: str | None = None
+) -> dict[str, Any] | None:
     """The repository, or None when ECR says it does not exist."""
     try:
         repos = snap.reader.call(
-            "ecr", "DescribeRepositories", region=region or ref.ecr_region,
-            registryId=account or ref.ecr_account, repositoryNames=[ref.repository],
+            "ecr",
+            "DescribeRepositories",
+            region=region or ref.ecr_region,
+            registryId=account or ref.ecr_account,
+            repositoryNames=[ref.repository],
         ).get("repositories", [])
     except ApiError as err:
         if err.code == "RepositoryNotFoundException":
@@ -59,13 +64,30 @@ def uri_malformed(ctx: CheckContext) -> list[CheckResult]:
     td = ctx.snap.task_definition_arn
     for container, image, ref in ctx.snap.images():
         if isinstance(ref, ValueError):
-            detail = f"Container {container} of {td} names image {image!r}, which is malformed: {ref}."
-            out.append(result("image.uri_malformed", "image_uri", td, Status.CONFIRMED, detail,
-                              (Evidence(td, "ecs:DescribeTaskDefinition", detail),),
-                              f"Fix the image of container {container} in a new revision of {td}."))
+            detail = (
+                f"Container {container} of {td} names image {image!r}, which is malformed: {ref}."
+            )
+            out.append(
+                result(
+                    "image.uri_malformed",
+                    "image_uri",
+                    td,
+                    Status.CONFIRMED,
+                    detail,
+                    (Evidence(td, "ecs:DescribeTaskDefinition", detail),),
+                    f"Fix the image of container {container} in a new revision of {td}.",
+                )
+            )
         else:
-            out.append(result("image.uri_malformed", "image_uri", td, Status.RULED_OUT,
-                              f"Image {image} of container {container} is a well-formed reference."))
+            out.append(
+                result(
+                    "image.uri_malformed",
+                    "image_uri",
+                    td,
+                    Status.RULED_OUT,
+                    f"Image {image} of container {container} is a well-formed reference.",
+                )
+            )
     return out
 
 
@@ -91,14 +113,28 @@ def registry_region_mismatch(ctx: CheckContext) -> list[CheckResult]:
             "most likely a typo, and the wrong registry is also what the network cannot reach."
         )
         evidence = (
-            Evidence(_repo_arn(str(ref.ecr_region), str(ref.ecr_account), ref.repository),
-                     "ecr:DescribeRepositories", f"Repository {ref.repository} does not exist in {ref.registry}."),
+            Evidence(
+                _repo_arn(str(ref.ecr_region), str(ref.ecr_account), ref.repository),
+                "ecr:DescribeRepositories",
+                f"Repository {ref.repository} does not exist in {ref.registry}.",
+            ),
             Evidence(here, "ecr:DescribeRepositories", f"Repository {here} exists."),
         )
-        fixed = f"{snap.account}.dkr.ecr.{snap.region}.amazonaws.com/{ref.repository}:{ref.reference}"
-        out.append(result("image.registry_region_mismatch", "image_uri", td, Status.CONFIRMED, detail,
-                          evidence, f"Register a new revision of {td} with image {fixed} for "
-                          f"container {container}, then update the service to it."))
+        fixed = (
+            f"{snap.account}.dkr.ecr.{snap.region}.amazonaws.com/{ref.repository}:{ref.reference}"
+        )
+        out.append(
+            result(
+                "image.registry_region_mismatch",
+                "image_uri",
+                td,
+                Status.CONFIRMED,
+                detail,
+                evidence,
+                f"Register a new revision of {td} with image {fixed} for "
+                f"container {container}, then update the service to it.",
+            )
+        )
     return out
 
 
@@ -115,31 +151,67 @@ def repository_not_found(ctx: CheckContext) -> list[CheckResult]:
             out.append(gap_result("image.repository_not_found", "ecr_repository", arn, err))
             continue
         if repo is not None:
-            out.append(result("image.repository_not_found", "ecr_repository", arn, Status.RULED_OUT,
-                              f"Repository {arn} exists."))
+            out.append(
+                result(
+                    "image.repository_not_found",
+                    "ecr_repository",
+                    arn,
+                    Status.RULED_OUT,
+                    f"Repository {arn} exists.",
+                )
+            )
             continue
         if _moved(snap, ref):
             continue  # reported as registry_region_mismatch
         names: list[str] = []
-        try:
-            names = [r["repositoryName"] for r in snap.reader.pages(
-                "ecr", "DescribeRepositories", "repositories", region=ref.ecr_region,
-                registryId=ref.ecr_account)]
-        except ReadError:
-            pass
+        with contextlib.suppress(ReadError):
+            names = [
+                r["repositoryName"]
+                for r in snap.reader.pages(
+                    "ecr",
+                    "DescribeRepositories",
+                    "repositories",
+                    region=ref.ecr_region,
+                    registryId=ref.ecr_account,
+                )
+            ]
         close = difflib.get_close_matches(ref.repository, names, n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        detail = (f"Container {container} pulls {ref.raw}, but repository {ref.repository} does not "
-                  f"exist in registry {ref.registry}.{hint}")
-        evidence = (Evidence(arn, "ecr:DescribeRepositories", f"RepositoryNotFoundException for {ref.repository}."),)
+        detail = (
+            f"Container {container} pulls {ref.raw}, but repository {ref.repository} does not "
+            f"exist in registry {ref.registry}.{hint}"
+        )
+        evidence: tuple[Evidence, ...] = (
+            Evidence(
+                arn,
+                "ecr:DescribeRepositories",
+                f"RepositoryNotFoundException for {ref.repository}.",
+            ),
+        )
         if names:
-            evidence += (Evidence(str(ref.ecr_account), "ecr:DescribeRepositories",
-                                  f"The registry holds {len(names)} repositories: {', '.join(sorted(names)[:10])}."),)
-        fix = (f"Correct the image URI of container {container} in {snap.task_definition_arn}"
-               + (f" (repository {close[0]}?)" if close else "")
-               + f", or create repository {ref.repository} and push the image.")
-        out.append(result("image.repository_not_found", "ecr_repository", arn, Status.CONFIRMED,
-                          detail, evidence, fix))
+            evidence += (
+                Evidence(
+                    str(ref.ecr_account),
+                    "ecr:DescribeRepositories",
+                    f"The registry holds {len(names)} repositories: {', '.join(sorted(names)[:10])}.",
+                ),
+            )
+        fix = (
+            f"Correct the image URI of container {container} in {snap.task_definition_arn}"
+            + (f" (repository {close[0]}?)" if close else "")
+            + f", or create repository {ref.repository} and push the image."
+        )
+        out.append(
+            result(
+                "image.repository_not_found",
+                "ecr_repository",
+                arn,
+                Status.CONFIRMED,
+                detail,
+                evidence,
+                fix,
+            )
+        )
     return out
 
 
@@ -155,31 +227,62 @@ def tag_not_found(ctx: CheckContext) -> list[CheckResult]:
                 continue
             image_id = {"imageDigest": ref.digest} if ref.digest else {"imageTag": ref.reference}
             try:
-                snap.reader.call("ecr", "DescribeImages", region=ref.ecr_region, registryId=ref.ecr_account,
-                                 repositoryName=ref.repository, imageIds=[image_id])
+                snap.reader.call(
+                    "ecr",
+                    "DescribeImages",
+                    region=ref.ecr_region,
+                    registryId=ref.ecr_account,
+                    repositoryName=ref.repository,
+                    imageIds=[image_id],
+                )
             except ApiError as err:
                 if err.code != "ImageNotFoundException":
                     raise
             else:
-                out.append(result("image.tag_not_found", "ecr_image", arn, Status.RULED_OUT,
-                                  f"Image {ref.repository}:{ref.reference} exists in {arn}."))
+                out.append(
+                    result(
+                        "image.tag_not_found",
+                        "ecr_image",
+                        arn,
+                        Status.RULED_OUT,
+                        f"Image {ref.repository}:{ref.reference} exists in {arn}.",
+                    )
+                )
                 continue
-            images = snap.reader.pages("ecr", "DescribeImages", "imageDetails", region=ref.ecr_region,
-                                       registryId=ref.ecr_account, repositoryName=ref.repository)
+            images = snap.reader.pages(
+                "ecr",
+                "DescribeImages",
+                "imageDetails",
+                region=ref.ecr_region,
+                registryId=ref.ecr_account,
+                repositoryName=ref.repository,
+            )
         except ReadError as err:
             out.append(gap_result("image.tag_not_found", "ecr_image", arn, err))
             continue
         images = sorted(images, key=lambda i: str(i.get("imagePushedAt", "")), reverse=True)
         recent = [t for i in images for t in i.get("imageTags", [])][:5]
-        detail = (f"Container {container} pulls {ref.repository}:{ref.reference}, which does not exist "
-                  f"in repository {arn}"
-                  + (f"; its most recent tags are {', '.join(recent)}." if recent else "; the repository is empty."))
-        evidence = (Evidence(arn, "ecr:DescribeImages", f"ImageNotFoundException for {ref.reference}."),)
-        fix = (f"Push {ref.repository}:{ref.reference} to {arn}, or point container {container} of "
-               f"{snap.task_definition_arn} at an existing tag"
-               + (f" such as {recent[0]}" if recent else "")
-               + ". Check the repository's lifecycle policy if the tag was deleted.")
-        out.append(result("image.tag_not_found", "ecr_image", arn, Status.CONFIRMED, detail, evidence, fix))
+        detail = (
+            f"Container {container} pulls {ref.repository}:{ref.reference}, which does not exist "
+            f"in repository {arn}"
+            + (
+                f"; its most recent tags are {', '.join(recent)}."
+                if recent
+                else "; the repository is empty."
+            )
+        )
+        evidence = (
+            Evidence(arn, "ecr:DescribeImages", f"ImageNotFoundException for {ref.reference}."),
+        )
+        fix = (
+            f"Push {ref.repository}:{ref.reference} to {arn}, or point container {container} of "
+            f"{snap.task_definition_arn} at an existing tag"
+            + (f" such as {recent[0]}" if recent else "")
+            + ". Check the repository's lifecycle policy if the tag was deleted."
+        )
+        out.append(
+            result("image.tag_not_found", "ecr_image", arn, Status.CONFIRMED, detail, evidence, fix)
+        )
     return out
 
 
@@ -192,13 +295,19 @@ def platform_mismatch(ctx: CheckContext) -> list[CheckResult]:
         return []
     wanted = _ARCH.get(str(wanted_raw).upper(), str(wanted_raw).lower())
     out: list[CheckResult] = []
-    for container, ref in _ecr_images(ctx):
+    for _container, ref in _ecr_images(ctx):
         arn = _repo_arn(str(ref.ecr_region), str(ref.ecr_account), ref.repository)
         image_id = {"imageDigest": ref.digest} if ref.digest else {"imageTag": ref.reference}
         try:
-            response = snap.reader.call("ecr", "BatchGetImage", region=ref.ecr_region,
-                                        registryId=ref.ecr_account, repositoryName=ref.repository,
-                                        imageIds=[image_id], acceptedMediaTypes=list(_INDEX_TYPES))
+            response = snap.reader.call(
+                "ecr",
+                "BatchGetImage",
+                region=ref.ecr_region,
+                registryId=ref.ecr_account,
+                repositoryName=ref.repository,
+                imageIds=[image_id],
+                acceptedMediaTypes=list(_INDEX_TYPES),
+            )
         except ApiError as err:
             if err.code in ("RepositoryNotFoundException", "ImageNotFoundException"):
                 continue  # reported by repository_not_found / tag_not_found
@@ -215,15 +324,37 @@ def platform_mismatch(ctx: CheckContext) -> list[CheckResult]:
                 continue
             if manifest.get("mediaType") not in _INDEX_TYPES and "manifests" not in manifest:
                 continue  # a single-platform manifest: its architecture is in a blob we do not read
-            archs = sorted({str((m.get("platform") or {}).get("architecture")) for m in manifest.get("manifests", [])})
+            archs = sorted(
+                {
+                    str((m.get("platform") or {}).get("architecture"))
+                    for m in manifest.get("manifests", [])
+                }
+            )
             if wanted in archs:
-                out.append(result("image.platform_mismatch", "ecr_image", arn, Status.RULED_OUT,
-                                  f"Image {ref.repository}:{ref.reference} has a {wanted} variant."))
+                out.append(
+                    result(
+                        "image.platform_mismatch",
+                        "ecr_image",
+                        arn,
+                        Status.RULED_OUT,
+                        f"Image {ref.repository}:{ref.reference} has a {wanted} variant.",
+                    )
+                )
             else:
-                detail = (f"Task definition asks for {wanted_raw} but image {ref.repository}:{ref.reference} "
-                          f"only offers {', '.join(archs) or 'no platforms'}.")
-                out.append(result("image.platform_mismatch", "ecr_image", arn, Status.CONFIRMED, detail,
-                                  (Evidence(arn, "ecr:BatchGetImage", detail),),
-                                  f"Build and push a {wanted} image (docker buildx --platform linux/{wanted}), "
-                                  f"or set runtimePlatform.cpuArchitecture to match the image."))
+                detail = (
+                    f"Task definition asks for {wanted_raw} but image {ref.repository}:{ref.reference} "
+                    f"only offers {', '.join(archs) or 'no platforms'}."
+                )
+                out.append(
+                    result(
+                        "image.platform_mismatch",
+                        "ecr_image",
+                        arn,
+                        Status.CONFIRMED,
+                        detail,
+                        (Evidence(arn, "ecr:BatchGetImage", detail),),
+                        f"Build and push a {wanted} image (docker buildx --platform linux/{wanted}), "
+                        f"or set runtimePlatform.cpuArchitecture to match the image.",
+                    )
+                )
     return out

@@ -21,23 +21,52 @@ def log_group_missing(ctx: CheckContext) -> list[CheckResult]:
             continue
         seen.add(arn)
         try:
-            groups = snap.reader.pages("logs", "DescribeLogGroups", "logGroups", region=region,
-                                       logGroupNamePrefix=group)
+            groups = snap.reader.pages(
+                "logs", "DescribeLogGroups", "logGroups", region=region, logGroupNamePrefix=group
+            )
         except ReadError as err:
             out.append(gap_result("logs.log_group_missing", "log_group", arn, err))
             continue
         if any(g.get("logGroupName") == group for g in groups):
-            out.append(result("logs.log_group_missing", "log_group", arn, Status.RULED_OUT,
-                              f"Log group {group} exists in {region}."))
+            out.append(
+                result(
+                    "logs.log_group_missing",
+                    "log_group",
+                    arn,
+                    Status.RULED_OUT,
+                    f"Log group {group} exists in {region}.",
+                )
+            )
             continue
         if str(options.get("awslogs-create-group", "")).lower() == "true":
-            out.append(result("logs.log_group_missing", "log_group", arn, Status.RULED_OUT,
-                              f"Log group {group} does not exist yet, but awslogs-create-group lets the "
-                              "driver create it (the execution role needs logs:CreateLogGroup)."))
+            out.append(
+                result(
+                    "logs.log_group_missing",
+                    "log_group",
+                    arn,
+                    Status.RULED_OUT,
+                    f"Log group {group} does not exist yet, but awslogs-create-group lets the "
+                    "driver create it (the execution role needs logs:CreateLogGroup).",
+                )
+            )
             continue
-        detail = (f"Container {container} logs to awslogs group {group} in {region}, which does not "
-                  "exist, and awslogs-create-group is not set.")
-        out.append(result("logs.log_group_missing", "log_group", arn, Status.CONFIRMED, detail,
-                          (Evidence(arn, "logs:DescribeLogGroups", f"No log group named {group} in {region}."),),
-                          f"aws logs create-log-group --log-group-name {group} --region {region}"))
+        detail = (
+            f"Container {container} logs to awslogs group {group} in {region}, which does not "
+            "exist, and awslogs-create-group is not set."
+        )
+        out.append(
+            result(
+                "logs.log_group_missing",
+                "log_group",
+                arn,
+                Status.CONFIRMED,
+                detail,
+                (
+                    Evidence(
+                        arn, "logs:DescribeLogGroups", f"No log group named {group} in {region}."
+                    ),
+                ),
+                f"aws logs create-log-group --log-group-name {group} --region {region}",
+            )
+        )
     return out

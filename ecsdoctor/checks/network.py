@@ -8,31 +8,65 @@ from ecsdoctor.models import CheckResult, Evidence, Status
 from ecsdoctor.reachability import Destination, Reachability, evaluate
 
 
-def _verdicts(check_id: str, ctx: CheckContext, reach: Reachability | None,
-              depends_on: tuple[str, ...] = ()) -> list[CheckResult]:
+def _verdicts(
+    check_id: str, ctx: CheckContext, reach: Reachability | None, depends_on: tuple[str, ...] = ()
+) -> list[CheckResult]:
     if reach is None:
         return []
     label = reach.destination.label
     if reach.reachable and reach.chosen:
         facts = tuple(Evidence(r.resource, r.source, r.fact) for r in reach.chosen.requirements)
-        return [result(check_id, "route_table", reach.route_table, Status.RULED_OUT,
-                       f"The task can reach {label} through its {reach.chosen.name} path.", facts)]
+        return [
+            result(
+                check_id,
+                "route_table",
+                reach.route_table,
+                Status.RULED_OUT,
+                f"The task can reach {label} through its {reach.chosen.name} path.",
+                facts,
+            )
+        ]
     if reach.no_route is not None:
         r = reach.no_route
-        return [result(check_id, r.kind, r.resource, Status.CONFIRMED, r.fact,
-                       (Evidence(r.resource, r.source, r.fact),), r.fix, depends_on)]
+        return [
+            result(
+                check_id,
+                r.kind,
+                r.resource,
+                Status.CONFIRMED,
+                r.fact,
+                (Evidence(r.resource, r.source, r.fact),),
+                r.fix,
+                depends_on,
+            )
+        ]
     assert reach.chosen is not None
     path = reach.chosen
     context = tuple(Evidence(r.resource, r.source, r.fact) for r in path.requirements if r.ok)
     others = tuple(
-        Evidence(p.failing[0].resource, p.failing[0].source, f"The {p.name} path is incomplete too: {p.failing[0].fact}")
-        for p in reach.paths if p is not path and p.failing
+        Evidence(
+            p.failing[0].resource,
+            p.failing[0].source,
+            f"The {p.name} path is incomplete too: {p.failing[0].fact}",
+        )
+        for p in reach.paths
+        if p is not path and p.failing
     )
     out: list[CheckResult] = []
     for r in path.failing:
         detail = f"The task cannot reach {label} through its {path.name} path: {r.fact}"
-        out.append(result(check_id, r.kind, r.resource, Status.CONFIRMED, detail,
-                          (Evidence(r.resource, r.source, r.fact), *context, *others), r.fix, depends_on))
+        out.append(
+            result(
+                check_id,
+                r.kind,
+                r.resource,
+                Status.CONFIRMED,
+                detail,
+                (Evidence(r.resource, r.source, r.fact), *context, *others),
+                r.fix,
+                depends_on,
+            )
+        )
     return out
 
 
@@ -50,7 +84,9 @@ def ecr_unreachable(ctx: CheckContext) -> list[CheckResult]:
             continue
         seen.add(ref.registry)
         assert ref.ecr_region is not None
-        dest = Destination(f"Amazon ECR ({ref.registry})", ref.ecr_region, ("ecr.api", "ecr.dkr"), True)
+        dest = Destination(
+            f"Amazon ECR ({ref.registry})", ref.ecr_region, ("ecr.api", "ecr.dkr"), True
+        )
         depends = (f"image.registry_region_mismatch:{ctx.snap.task_definition_arn}",)
         out.extend(_verdicts("network.ecr_unreachable", ctx, evaluate(ctx.snap, dest), depends))
     return out
@@ -59,8 +95,13 @@ def ecr_unreachable(ctx: CheckContext) -> list[CheckResult]:
 @check("route_table", rank=10)
 def internet_unreachable(ctx: CheckContext) -> list[CheckResult]:
     """The task pulls from a public registry (Docker Hub, ghcr.io...) but has no internet path."""
-    hosts = sorted({ref.registry for _, _, ref in ctx.snap.images()
-                    if isinstance(ref, ImageRef) and ref.is_public_internet})
+    hosts = sorted(
+        {
+            ref.registry
+            for _, _, ref in ctx.snap.images()
+            if isinstance(ref, ImageRef) and ref.is_public_internet
+        }
+    )
     if not hosts:
         return []
     dest = Destination(", ".join(hosts), None, ())
@@ -70,7 +111,9 @@ def internet_unreachable(ctx: CheckContext) -> list[CheckResult]:
 @check("route_table", rank=12)
 def logs_unreachable(ctx: CheckContext) -> list[CheckResult]:
     """The task's network has no complete path to CloudWatch Logs for its awslogs driver."""
-    regions = sorted({str(opts.get("awslogs-region") or ctx.snap.region) for _, opts in ctx.snap.log_configs()})
+    regions = sorted(
+        {str(opts.get("awslogs-region") or ctx.snap.region) for _, opts in ctx.snap.log_configs()}
+    )
     out: list[CheckResult] = []
     for region in regions:
         dest = Destination(f"CloudWatch Logs in {region}", region, ("logs",))

@@ -14,7 +14,9 @@ from ecsdoctor.snapshot import SecretRef, TaskSnapshot
 
 def _parameter(snap: TaskSnapshot, ref: SecretRef) -> dict[str, object] | None:
     found = snap.reader.call(
-        "ssm", "DescribeParameters", region=ref.region,
+        "ssm",
+        "DescribeParameters",
+        region=ref.region,
         ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [ref.lookup]}],
     ).get("Parameters", [])
     return found[0] if found else None
@@ -48,15 +50,32 @@ def parameter_not_found(ctx: CheckContext) -> list[CheckResult]:
             out.append(gap_result("secrets.parameter_not_found", "ssm_parameter", ref.arn, err))
             continue
         if found:
-            out.append(result("secrets.parameter_not_found", "ssm_parameter", ref.arn, Status.RULED_OUT,
-                              f"Parameter {ref.lookup} exists in {ref.region}."))
+            out.append(
+                result(
+                    "secrets.parameter_not_found",
+                    "ssm_parameter",
+                    ref.arn,
+                    Status.RULED_OUT,
+                    f"Parameter {ref.lookup} exists in {ref.region}.",
+                )
+            )
             continue
-        detail = (f"Container {ref.container} reads {ref.name} from SSM parameter {ref.lookup} "
-                  f"({ref.arn}), which does not exist in {ref.region}.")
-        out.append(result("secrets.parameter_not_found", "ssm_parameter", ref.arn, Status.CONFIRMED, detail,
-                          (Evidence(ref.arn, "ssm:DescribeParameters", f"No parameter named {ref.lookup}."),),
-                          f"Create the parameter (aws ssm put-parameter --name {ref.lookup} --type SecureString "
-                          f"--value ... --region {ref.region}) or fix valueFrom in {snap.task_definition_arn}."))
+        detail = (
+            f"Container {ref.container} reads {ref.name} from SSM parameter {ref.lookup} "
+            f"({ref.arn}), which does not exist in {ref.region}."
+        )
+        out.append(
+            result(
+                "secrets.parameter_not_found",
+                "ssm_parameter",
+                ref.arn,
+                Status.CONFIRMED,
+                detail,
+                (Evidence(ref.arn, "ssm:DescribeParameters", f"No parameter named {ref.lookup}."),),
+                f"Create the parameter (aws ssm put-parameter --name {ref.lookup} --type SecureString "
+                f"--value ... --region {ref.region}) or fix valueFrom in {snap.task_definition_arn}.",
+            )
+        )
     return out
 
 
@@ -74,16 +93,35 @@ def secret_not_found(ctx: CheckContext) -> list[CheckResult]:
             out.append(gap_result("secrets.secret_not_found", "secret", ref.arn, err))
             continue
         if secret and not secret.get("DeletedDate"):
-            out.append(result("secrets.secret_not_found", "secret", ref.arn, Status.RULED_OUT,
-                              f"Secret {secret.get('Name')} exists in {ref.region}."))
+            out.append(
+                result(
+                    "secrets.secret_not_found",
+                    "secret",
+                    ref.arn,
+                    Status.RULED_OUT,
+                    f"Secret {secret.get('Name')} exists in {ref.region}.",
+                )
+            )
             continue
         state = "is scheduled for deletion" if secret else "does not exist"
         detail = f"Container {ref.container} reads {ref.name} from secret {ref.arn}, which {state}."
-        fix = (f"aws secretsmanager restore-secret --secret-id {ref.arn}" if secret else
-               f"Create the secret, or fix valueFrom of {ref.name} in {snap.task_definition_arn} "
-               "(a full ARN needs the 6-character suffix; a partial ARN or the name also work).")
-        out.append(result("secrets.secret_not_found", "secret", ref.arn, Status.CONFIRMED, detail,
-                          (Evidence(ref.arn, "secretsmanager:DescribeSecret", detail),), fix))
+        fix = (
+            f"aws secretsmanager restore-secret --secret-id {ref.arn}"
+            if secret
+            else f"Create the secret, or fix valueFrom of {ref.name} in {snap.task_definition_arn} "
+            "(a full ARN needs the 6-character suffix; a partial ARN or the name also work)."
+        )
+        out.append(
+            result(
+                "secrets.secret_not_found",
+                "secret",
+                ref.arn,
+                Status.CONFIRMED,
+                detail,
+                (Evidence(ref.arn, "secretsmanager:DescribeSecret", detail),),
+                fix,
+            )
+        )
     return out
 
 
@@ -101,7 +139,9 @@ def secret_keys(snap: TaskSnapshot) -> list[tuple[str, str]]:
         if not isinstance(key, str) or key.startswith("alias/aws/"):
             continue  # AWS-managed keys: ECS needs no extra permission
         try:
-            described = snap.reader.call("kms", "DescribeKey", region=ref.region, KeyId=key)["KeyMetadata"]
+            described = snap.reader.call("kms", "DescribeKey", region=ref.region, KeyId=key)[
+                "KeyMetadata"
+            ]
         except ReadError:
             continue
         if described.get("KeyManager") == "AWS":
@@ -117,19 +157,41 @@ def kms_key_unusable(ctx: CheckContext) -> list[CheckResult]:
     out: list[CheckResult] = []
     for key_arn, region in secret_keys(snap):
         try:
-            meta = snap.reader.call("kms", "DescribeKey", region=region, KeyId=key_arn)["KeyMetadata"]
+            meta = snap.reader.call("kms", "DescribeKey", region=region, KeyId=key_arn)[
+                "KeyMetadata"
+            ]
         except ReadError as err:
             out.append(gap_result("secrets.kms_key_unusable", "kms_key", key_arn, err))
             continue
         state = str(meta.get("KeyState"))
         if state == "Enabled":
-            out.append(result("secrets.kms_key_unusable", "kms_key", key_arn, Status.RULED_OUT,
-                              f"KMS key {key_arn} is enabled."))
+            out.append(
+                result(
+                    "secrets.kms_key_unusable",
+                    "kms_key",
+                    key_arn,
+                    Status.RULED_OUT,
+                    f"KMS key {key_arn} is enabled.",
+                )
+            )
             continue
         detail = f"KMS key {key_arn}, which encrypts the task's secrets, is {state}: nothing can decrypt with it."
-        fix = (f"aws kms enable-key --key-id {key_arn}" if state == "Disabled" else
-               f"aws kms cancel-key-deletion --key-id {key_arn} && aws kms enable-key --key-id {key_arn}"
-               if state == "PendingDeletion" else f"Make KMS key {key_arn} usable (state {state}).")
-        out.append(result("secrets.kms_key_unusable", "kms_key", key_arn, Status.CONFIRMED, detail,
-                          (Evidence(key_arn, "kms:DescribeKey", f"KeyState is {state}."),), fix))
+        fix = (
+            f"aws kms enable-key --key-id {key_arn}"
+            if state == "Disabled"
+            else f"aws kms cancel-key-deletion --key-id {key_arn} && aws kms enable-key --key-id {key_arn}"
+            if state == "PendingDeletion"
+            else f"Make KMS key {key_arn} usable (state {state})."
+        )
+        out.append(
+            result(
+                "secrets.kms_key_unusable",
+                "kms_key",
+                key_arn,
+                Status.CONFIRMED,
+                detail,
+                (Evidence(key_arn, "kms:DescribeKey", f"KeyState is {state}."),),
+                fix,
+            )
+        )
     return out

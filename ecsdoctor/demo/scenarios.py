@@ -31,7 +31,16 @@ class Expected:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """A built account with one task to diagnose, and the answer the diagnosis must reach."""
+    """A built account with one task to diagnose, and the answer the diagnosis must reach.
+
+    ``ids`` (for tests): vpc, subnet, route_table, network_acl, task_sg, endpoint_sg (only with
+    interface endpoints), endpoint.<service> (e.g. endpoint.ecr.dkr, endpoint.s3), nat_gateway,
+    internet_gateway, public_subnet, public_route_table (when built), execution_role, task_role
+    (ARNs) and their *_name, execution_policy, repository, repository_uri, image,
+    image_digest.<tag>, kms_key (ARN), kms_key_id, ssm_parameter, secret (the real ones),
+    ssm_parameter_ref, secret_ref (what the task definition references), log_group (ARN),
+    cluster_arn, task_definition, task, eni, task_ip.
+    """
 
     name: str
     title: str

@@ -10,6 +10,8 @@ from ecsdoctor.ingest import decode, parse_document
 from ecsdoctor.kb.matcher import KnowledgeBase
 from ecsdoctor.models import Signal
 
+_SOURCE_PREFIXES = ("https://", "seed:")
+
 
 def lint_examples(kb: KnowledgeBase) -> list[str]:
     """Every example must land on its own entry, alone at the top rank."""
@@ -55,21 +57,32 @@ def _lint_sample_dir(kb: KnowledgeBase, entry_id: str, directory: Path) -> list[
     files = sorted(p for p in directory.iterdir() if p.suffix in (".txt", ".json", ".jsonl"))
     if not files:
         problems.append(f"{directory}: no sample files")
-    listed: dict[str, str] = {}
+    listed: dict[str, list[str]] = {}
     sources_file = directory / "sources.toml"
     if not sources_file.is_file():
         problems.append(f"{directory}: no sources.toml naming where each sample came from")
     else:
         try:
             data = tomllib.loads(sources_file.read_text(encoding="utf-8"))
-            for sample in data.get("sample", []):
-                listed[str(sample.get("file"))] = str(sample.get("source", ""))
+            for index, sample in enumerate(data.get("sample", [])):
+                name = sample.get("file")
+                source = str(sample.get("source", ""))
+                if not isinstance(name, str) or not name:
+                    problems.append(f"{sources_file}: sample[{index}] names no file")
+                    continue
+                if not source.startswith(_SOURCE_PREFIXES):
+                    problems.append(
+                        f"{sources_file}: sample[{index}] ({name}): source {source!r} is neither "
+                        "an https:// URL nor a seed: reference"
+                    )
+                if not (directory / name).is_file():
+                    problems.append(f"{sources_file}: sample[{index}]: no file {name}")
+                listed.setdefault(name, []).append(source)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, AttributeError) as err:
             problems.append(f"{sources_file}: unreadable: {err}")
     for path in files:
-        source = listed.get(path.name)
-        if not source or not source.startswith("https://"):
-            problems.append(f"{path}: no https:// source in sources.toml")
+        if not listed.get(path.name):
+            problems.append(f"{path}: no [[sample]] record in sources.toml")
         try:
             document = parse_document(decode(path.read_bytes(), str(path)), str(path))
         except InputError as err:

@@ -189,8 +189,10 @@ def _pattern(raw: Any, where: str, fail: Any) -> Pattern:
             raise fail(f"{where}.sources", f"unknown source {bad[0]!r}; known: {sorted(valid)}")
         sources = frozenset(SignalSource(s) for s in sources_raw)
     examples = raw.get("examples")
-    if not isinstance(examples, list) or not examples or not all(
-        isinstance(e, str) and e for e in examples
+    if (
+        not isinstance(examples, list)
+        or not examples
+        or not all(isinstance(e, str) and e for e in examples)
     ):
         raise fail(f"{where}.examples", "needs at least one real example message")
     for n, example in enumerate(examples):

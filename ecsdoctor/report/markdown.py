@@ -22,8 +22,10 @@ def _finding(lines: list[str], finding: Finding, heading: str) -> None:
     if finding.evidence:
         lines.append("| Resource | Source | Observed |")
         lines.append("| --- | --- | --- |")
-        for e in finding.evidence:
-            lines.append(f"| `{_cell(e.resource)}` | {_cell(e.source)} | {_cell(e.detail)} |")
+        lines.extend(
+            f"| `{_cell(e.resource)}` | {_cell(e.source)} | {_cell(e.detail)} |"
+            for e in finding.evidence
+        )
         lines.append("")
 
 
@@ -59,13 +61,11 @@ def render_markdown(diagnosis: Diagnosis) -> str:
     fixes = [f for f in diagnosis.root_causes if f.remediation]
     open_hypotheses = [h for h in diagnosis.hypotheses if h.status is not Status.RULED_OUT]
     if fixes:
-        for finding in fixes:
-            lines.append(f"- **{finding.resource}**: {finding.remediation}")
+        lines.extend(f"- **{f.resource}**: {f.remediation}" for f in fixes)
     elif open_hypotheses:
         lines.append("Unconfirmed hypotheses, most likely first:")
         lines.append("")
-        for hypothesis in open_hypotheses:
-            lines.append(f"- {hypothesis.claim} Fix: {hypothesis.remediation}")
+        lines.extend(f"- {h.claim} Fix: {h.remediation}" for h in open_hypotheses)
     else:
         lines.append("None.")
     lines.append("")

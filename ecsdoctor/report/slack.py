@@ -48,7 +48,11 @@ def slack_payload(diagnosis: Diagnosis) -> dict[str, Any]:
         )
         blocks.append(_section(f"*Could not check*\n{gaps}"))
     if not diagnosis.root_causes and diagnosis.hypotheses:
-        hyps = "\n".join(f"{n}. {_escape(h.claim)}" for n, h in enumerate(diagnosis.hypotheses[:5], 1))
+        hyps = "\n".join(
+            f"{n}. {_escape(h.claim)}" for n, h in enumerate(diagnosis.hypotheses[:5], 1)
+        )
         blocks.append(_section(f"*Hypotheses to check*\n{hyps}"))
-    fallback = diagnosis.root_causes[0].summary if diagnosis.root_causes else "No root cause confirmed"
+    fallback = (
+        diagnosis.root_causes[0].summary if diagnosis.root_causes else "No root cause confirmed"
+    )
     return {"text": fallback, "blocks": blocks}

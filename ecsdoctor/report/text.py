@@ -12,9 +12,7 @@ def _wrap(text: str, indent: str) -> list[str]:
     lines: list[str] = []
     for paragraph in printable(text).strip().splitlines() or [""]:
         lines.extend(
-            textwrap.wrap(
-                paragraph, width=100, initial_indent=indent, subsequent_indent=indent
-            )
+            textwrap.wrap(paragraph, width=100, initial_indent=indent, subsequent_indent=indent)
             or [indent]
         )
     return lines
@@ -24,9 +22,7 @@ def _finding(lines: list[str], finding: Finding, label: str, fix: bool = True) -
     lines.append(f"{label} {printable(finding.summary)}")
     lines.append(f"  resource: {printable(finding.resource)} ({finding.kind})")
     for evidence in finding.evidence:
-        lines.extend(
-            _wrap(f"- {evidence.detail} [{evidence.source}]", "    ")
-        )
+        lines.extend(_wrap(f"- {evidence.detail} [{evidence.source}]", "    "))
     if fix and finding.remediation:
         lines.append("  fix:")
         lines.extend(_wrap(finding.remediation, "    "))

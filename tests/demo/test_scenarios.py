@@ -7,6 +7,7 @@ on the healthy account must come out the other way.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import tomllib
 from collections.abc import Callable, Mapping
@@ -37,7 +38,9 @@ Ids = Mapping[str, str]
 Fact = Callable[[Ids], bool]
 
 
+@functools.cache
 def _c(service: str, region: str = "us-east-1") -> Any:
+    """One client per service for the whole module: moto serves each mock's state to it."""
     return SESSION.client(service, region_name=region)  # type: ignore[call-overload]
 
 
@@ -115,7 +118,7 @@ def _eni(ids: Ids) -> dict[str, Any]:
     return dict(found["NetworkInterfaces"][0])
 
 
-# The one broken fact of each scenario, observed read-only: True on it, False on the healthy account.
+# Each scenario's one broken fact, observed read-only: True there, False on the healthy account.
 FACTS: dict[str, Fact] = {
     "seed-incident": lambda ids: (
         "ecr.dkr" not in _endpoints(ids)
@@ -193,9 +196,9 @@ FACTS: dict[str, Fact] = {
     "kms-key-disabled": lambda ids: (
         _c("kms").describe_key(KeyId=ids["kms_key"])["KeyMetadata"]["KeyState"] == "Disabled"
     ),
-    "log-group-missing": lambda ids: not _c("logs").describe_log_groups(
-        logGroupNamePrefix="/ecs/web"
-    )["logGroups"],
+    "log-group-missing": lambda ids: (
+        not _c("logs").describe_log_groups(logGroupNamePrefix="/ecs/web")["logGroups"]
+    ),
 }
 
 # The knowledge entry whose patterns each scenario's stopped reason must match (it came from there).
@@ -252,7 +255,7 @@ def test_registry_shape() -> None:
 
 
 def test_healthy_task_runs(healthy: tuple[Scenario, dict[str, bool], dict[str, Any]]) -> None:
-    scenario, facts, task = healthy
+    scenario, _, task = healthy
     assert scenario.expected is None
     assert task["lastStatus"] == "RUNNING" and "stopCode" not in task
     assert not task.get("stoppedReason") and not task["containers"][0].get("reason")
@@ -318,7 +321,9 @@ def test_seed_incident_names_the_vpc_and_keeps_other_paths_whole() -> None:
             assert [g["GroupId"] for g in endpoints[name]["Groups"]] == [ids["endpoint_sg"]]
         _, inline, attached = _role(ids["execution_role_name"])
         assert attached == ["AmazonECSTaskExecutionRolePolicy"]
-        policy = _c("iam").get_policy_version(
-            PolicyArn=ids["execution_policy"], VersionId="v1"
-        )["PolicyVersion"]["Document"]
+        granted = {a for st in inline for a in st["Action"]}
+        assert {"ssm:GetParameters", "secretsmanager:GetSecretValue", "kms:Decrypt"} <= granted
+        policy = _c("iam").get_policy_version(PolicyArn=ids["execution_policy"], VersionId="v1")[
+            "PolicyVersion"
+        ]["Document"]
         assert "ecr:GetAuthorizationToken" in policy["Statement"][0]["Action"]
