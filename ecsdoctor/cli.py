@@ -287,6 +287,14 @@ def main() -> None:
         sys.stderr.write("ecsdoctor: interrupted\n")
         sys.exit(130)
     except Exception as err:
+        # typer may vendor its own click: recognise its usage errors by their class hierarchy.
+        names = {cls.__name__ for cls in type(err).__mro__}
+        if "ClickException" in names and hasattr(err, "format_message"):
+            sys.stderr.write(f"ecsdoctor: {printable(str(err.format_message()))}\n")
+            sys.exit(2)
+        if "Abort" in names:
+            sys.stderr.write("ecsdoctor: aborted\n")
+            sys.exit(130)
         if os.environ.get("ECSDOCTOR_DEBUG"):
             raise
         sys.stderr.write(

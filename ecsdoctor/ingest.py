@@ -23,6 +23,9 @@ from ecsdoctor.redaction import redact
 MAX_DOCUMENT = 32 * 1024 * 1024
 #: Longest single message accepted; real ECS reasons and events are a few hundred characters.
 MAX_MESSAGE = 16 * 1024
+#: Most messages one input may hold: a stopped-task archive of a large cluster stays far below it,
+#: and matching is linear in it, so a bigger input is refused rather than left to run for minutes.
+MAX_SIGNALS = 20_000
 
 STOP_CODES = frozenset(
     {
@@ -106,6 +109,8 @@ def parse_lines(lines: Sequence[str], name: str = "input") -> Document:
         if not message:
             continue
         _check_length(message, f"{name}: line {number}")
+        if len(signals) >= MAX_SIGNALS:
+            raise InputError(f"{name}: more than {MAX_SIGNALS} messages; split the input")
         signals.append(plain_signal(message))
     if not signals:
         raise InputError(f"{name}: no messages")
@@ -223,6 +228,8 @@ class _Builder:
 
     def _emit(self, source: SignalSource, text: str | None, **extra: Any) -> None:
         if text:
+            if len(self.signals) >= MAX_SIGNALS:
+                raise InputError(f"{self.name}: more than {MAX_SIGNALS} messages; split the input")
             self.signals.append(Signal(source=source, text=text, **extra))
 
     def _task(self, task: Mapping[str, Any], where: str) -> None:

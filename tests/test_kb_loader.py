@@ -182,7 +182,7 @@ def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
 def test_invalid_utf8_names_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     path.write_bytes(GOOD.encode() + b"\n# \xff\xfe\n")
-    with pytest.raises(KnowledgeError, match="widget_timeout.toml"):
+    with pytest.raises(KnowledgeError, match=r"widget_timeout\.toml"):
         load_entries(tmp_path)
 
 

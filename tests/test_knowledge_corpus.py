@@ -86,9 +86,11 @@ def test_remediation_placeholders_are_captures_of_every_pattern_or_facts() -> No
     for entry in kb().entries:
         common = frozenset.intersection(*(p.groups for p in entry.patterns))
         for hyp in entry.hypotheses:
-            for name in placeholders(hyp.remediation):
-                if name not in common and name not in FACT_PLACEHOLDERS:
-                    problems.append(f"{entry.id}.{hyp.id}: {{{name}}}")
+            problems.extend(
+                f"{entry.id}.{hyp.id}: {{{name}}}"
+                for name in placeholders(hyp.remediation)
+                if name not in common and name not in FACT_PLACEHOLDERS
+            )
     assert problems == []
 
 
