@@ -106,6 +106,13 @@ class ImageRef:
         return not self.is_ecr
 
     @property
+    def repository_arn(self) -> str | None:
+        """The ECR repository's ARN (None outside private ECR)."""
+        if not self.is_ecr:
+            return None
+        return f"arn:aws:ecr:{self.ecr_region}:{self.ecr_account}:repository/{self.repository}"
+
+    @property
     def reference(self) -> str:
         """The tag or digest ECS will ask for (`latest` when the URI names neither)."""
         return self.digest or self.tag or "latest"

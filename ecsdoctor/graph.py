@@ -46,8 +46,7 @@ def build_resource_graph(snap: TaskSnapshot) -> nx.DiGraph[str]:
         add(node, "container", td)
         add(image, "image_uri", node)
         if isinstance(ref, ImageRef) and ref.is_ecr:
-            repo = f"arn:aws:ecr:{ref.ecr_region}:{ref.ecr_account}:repository/{ref.repository}"
-            add(repo, "ecr_repository", image)
+            add(str(ref.repository_arn), "ecr_repository", image)
     for secret in snap.secret_refs():
         kind = "ssm_parameter" if secret.store == "ssm" else "secret"
         add(secret.arn, kind, f"{td}#{secret.container}")

@@ -115,6 +115,15 @@ def task_role_not_assumable(ctx: CheckContext) -> list[CheckResult]:
     return _assumable("iam.task_role_not_assumable", "task_role", ctx.snap, role) if role else []
 
 
+#: (action, resource, resource policy, key policy required, results that would explain a denial)
+Ask = tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]
+
+
+def _attach_execution_policy(snap: TaskSnapshot) -> str:
+    role = snap.execution_role_arn or "<execution-role>"
+    return f"aws iam attach-role-policy --role-name {role.rsplit('/', 1)[-1]} --policy-arn {EXECUTION_POLICY}"
+
+
 def _account(arn: str) -> str:
     parts = arn.split(":")
     return parts[4] if len(parts) > 4 else ""
@@ -127,7 +136,7 @@ def _policies(snap: TaskSnapshot, role_arn: str) -> list[PolicyDoc]:
 def _denials(
     check_id: str,
     snap: TaskSnapshot,
-    asks: Sequence[tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]],
+    asks: Sequence[Ask],
     what: str,
     fix: str,
 ) -> list[CheckResult]:
@@ -234,16 +243,15 @@ def _repository_policy(snap: TaskSnapshot, ref: ImageRef) -> PolicyDoc | None:
 def execution_role_denied_ecr(ctx: CheckContext) -> list[CheckResult]:
     """The execution role's policies do not allow the calls ECS makes to pull from ECR."""
     snap = ctx.snap
-    asks: list[tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]] = []
+    asks: list[Ask] = []
     for _, _, ref in snap.images():
         if not (isinstance(ref, ImageRef) and ref.is_ecr):
             continue
-        repo = f"arn:aws:ecr:{ref.ecr_region}:{ref.ecr_account}:repository/{ref.repository}"
+        repo = str(ref.repository_arn)
         policy = _repository_policy(snap, ref)
         asks.append(("ecr:GetAuthorizationToken", "*", None, False, ()))
         asks.extend((action, repo, policy, False, ()) for action in ECR_PULL)
-    role = snap.execution_role_arn or "<execution-role>"
-    fix = f"aws iam attach-role-policy --role-name {role.rsplit('/', 1)[-1]} --policy-arn {EXECUTION_POLICY}"
+    fix = _attach_execution_policy(snap)
     return _denials(
         "iam.execution_role_denied_ecr", snap, asks, "to pull the image from Amazon ECR", fix
     )
@@ -253,7 +261,7 @@ def execution_role_denied_ecr(ctx: CheckContext) -> list[CheckResult]:
 def execution_role_denied_logs(ctx: CheckContext) -> list[CheckResult]:
     """The execution role's policies do not allow writing the awslogs log streams."""
     snap = ctx.snap
-    asks: list[tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]] = []
+    asks: list[Ask] = []
     for _, options in snap.log_configs():
         group = str(options.get("awslogs-group", ""))
         region = str(options.get("awslogs-region") or snap.region)
@@ -263,8 +271,7 @@ def execution_role_denied_logs(ctx: CheckContext) -> list[CheckResult]:
         asks.append(("logs:PutLogEvents", stream, None, False, ()))
         if str(options.get("awslogs-create-group", "")).lower() == "true":
             asks.append(("logs:CreateLogGroup", base, None, False, ()))
-    role = snap.execution_role_arn or "<execution-role>"
-    fix = f"aws iam attach-role-policy --role-name {role.rsplit('/', 1)[-1]} --policy-arn {EXECUTION_POLICY}"
+    fix = _attach_execution_policy(snap)
     return _denials(
         "iam.execution_role_denied_logs", snap, asks, "to write its CloudWatch log streams", fix
     )
@@ -274,7 +281,7 @@ def execution_role_denied_logs(ctx: CheckContext) -> list[CheckResult]:
 def execution_role_denied_secrets(ctx: CheckContext) -> list[CheckResult]:
     """The execution role's policies do not allow fetching the secrets the containers reference."""
     snap = ctx.snap
-    asks: list[tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]] = []
+    asks: list[Ask] = []
     for ref in snap.secret_refs():
         if ref.store == "ssm":
             asks.append(
@@ -321,7 +328,7 @@ def execution_role_denied_kms(ctx: CheckContext) -> list[CheckResult]:
     snap = ctx.snap
     from ecsdoctor.checks.secrets import secret_keys
 
-    asks: list[tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]] = []
+    asks: list[Ask] = []
     for key_arn, region in secret_keys(snap):
         try:
             text = snap.reader.call(

@@ -114,7 +114,7 @@ def registry_region_mismatch(ctx: CheckContext) -> list[CheckResult]:
         )
         evidence = (
             Evidence(
-                _repo_arn(str(ref.ecr_region), str(ref.ecr_account), ref.repository),
+                str(ref.repository_arn),
                 "ecr:DescribeRepositories",
                 f"Repository {ref.repository} does not exist in {ref.registry}.",
             ),
@@ -144,7 +144,7 @@ def repository_not_found(ctx: CheckContext) -> list[CheckResult]:
     out: list[CheckResult] = []
     snap = ctx.snap
     for container, ref in _ecr_images(ctx):
-        arn = _repo_arn(str(ref.ecr_region), str(ref.ecr_account), ref.repository)
+        arn = str(ref.repository_arn)
         try:
             repo = _repository(snap, ref)
         except ReadError as err:
@@ -221,7 +221,7 @@ def tag_not_found(ctx: CheckContext) -> list[CheckResult]:
     out: list[CheckResult] = []
     snap = ctx.snap
     for container, ref in _ecr_images(ctx):
-        arn = _repo_arn(str(ref.ecr_region), str(ref.ecr_account), ref.repository)
+        arn = str(ref.repository_arn)
         try:
             if _repository(snap, ref) is None:
                 continue
@@ -296,7 +296,7 @@ def platform_mismatch(ctx: CheckContext) -> list[CheckResult]:
     wanted = _ARCH.get(str(wanted_raw).upper(), str(wanted_raw).lower())
     out: list[CheckResult] = []
     for _container, ref in _ecr_images(ctx):
-        arn = _repo_arn(str(ref.ecr_region), str(ref.ecr_account), ref.repository)
+        arn = str(ref.repository_arn)
         image_id = {"imageDigest": ref.digest} if ref.digest else {"imageTag": ref.reference}
         try:
             response = snap.reader.call(
