@@ -300,8 +300,18 @@ class _Builder:
         self.services.append(service)
 
     def _failure(self, failure: Mapping[str, Any]) -> None:
-        # describe-* "failures" say a subject could not be read (MISSING): not a task failure.
+        # describe-* "failures" with MISSING say a subject could not be read: not a task failure.
+        # Any other reason is RunTask/StartTask refusing to place a task (RESOURCE:MEMORY, ...).
         self._note_region(failure.get("arn"))
+        reason = self._text(failure.get("reason"), f"{self.name}: failures reason")
+        if not reason or reason == "MISSING":
+            return
+        detail = self._text(failure.get("detail"), f"{self.name}: failures detail")
+        text = f"{reason} (detail: {detail})" if detail else reason
+        arn = failure.get("arn")
+        self._emit(
+            SignalSource.RUN_TASK_FAILURE, text, subject=arn if isinstance(arn, str) else None
+        )
 
     def _event(self, event: Mapping[str, Any], where: str) -> None:
         if event.get("source") not in (None, "aws.ecs"):

@@ -19,6 +19,7 @@ class SignalSource(StrEnum):
     STOP_CODE = "stop_code"
     EXIT_CODE = "exit_code"
     SERVICE_EVENT = "service_event"
+    RUN_TASK_FAILURE = "run_task_failure"  # `failures[].reason` of RunTask / StartTask
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,10 +50,14 @@ def default_knowledge_dir() -> Path:
 
 
 def knowledge_files(directory: Path) -> list[Path]:
-    """Every entry file below `directory`, in a stable order."""
+    """Every entry file below `directory`, in a stable order (`_*` folders hold metadata)."""
     if not directory.is_dir():
         raise KnowledgeError(str(directory), None, None, "is not a directory")
-    return sorted(directory.rglob("*.toml"))
+    return sorted(
+        p
+        for p in directory.rglob("*.toml")
+        if not any(part.startswith("_") for part in p.relative_to(directory).parts)
+    )
 
 
 def load_entries(
