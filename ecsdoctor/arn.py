@@ -84,6 +84,57 @@ def parse_task_ref(task: str, cluster: str | None = None) -> TaskRef:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceRef:
+    """A service to diagnose: its name, its cluster, and where it lives."""
+
+    name: str
+    cluster: str
+    region: str | None
+    account: str | None
+
+
+def parse_service_ref(service: str, cluster: str | None = None) -> ServiceRef:
+    """Accept a service ARN (new or old format) or a name with a cluster; reject anything else."""
+    text = service.strip()
+    if len(text) > 2048 or not text:
+        raise InputError("malformed service ARN: empty or too long")
+    if text.startswith("arn:"):
+        arn = parse_arn(text)
+        if arn is None or arn.service != "ecs" or not arn.resource.startswith("service/"):
+            raise InputError(
+                f"malformed service ARN {text[:120]!r}: expected "
+                "arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE"
+            )
+        if not arn.region or not arn.account:
+            raise InputError(f"malformed service ARN {text[:120]!r}: no region or account")
+        parts = arn.resource.split("/")
+        if len(parts) == 3 and _NAME.match(parts[1]) and _NAME.match(parts[2]):
+            return ServiceRef(parts[2], cluster or parts[1], arn.region, arn.account)
+        if len(parts) == 2 and _NAME.match(parts[1]):
+            # The old ARN format has no cluster in it.
+            return ServiceRef(parts[1], cluster or "default", arn.region, arn.account)
+        raise InputError(
+            f"malformed service ARN {text[:120]!r}: expected service/CLUSTER/NAME after the account"
+        )
+    if _NAME.match(text):
+        return ServiceRef(text, parse_cluster_name(cluster or "default"), None, None)
+    raise InputError(f"malformed service name {text[:120]!r}: letters, digits, - and _ only")
+
+
+def parse_cluster_name(cluster: str) -> str:
+    """A cluster name or ARN -> what ECS calls accept; reject anything else."""
+    text = cluster.strip()
+    if text.startswith("arn:"):
+        arn = parse_arn(text)
+        if arn is None or arn.service != "ecs" or not arn.resource.startswith("cluster/"):
+            raise InputError(f"malformed cluster ARN {text[:120]!r}")
+        return text
+    if not _NAME.match(text):
+        raise InputError(f"malformed cluster name {text[:120]!r}: letters, digits, - and _ only")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
 class ImageRef:
     """A container image reference, split the way registries read it."""
 

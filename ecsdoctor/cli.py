@@ -22,6 +22,7 @@ from ecsdoctor.ingest import iter_messages, parse_lines, read_source
 from ecsdoctor.kb.lint import coverage_rows, lint_examples, lint_samples
 from ecsdoctor.redaction import printable
 from ecsdoctor.report import Format, render
+from ecsdoctor.scan import diagnose_service, scan_cluster
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -106,6 +107,9 @@ def diagnose_cmd(
     task: Annotated[
         str | None, typer.Option("--task", help="Task ARN (or id with --cluster).")
     ] = None,
+    service: Annotated[
+        str | None, typer.Option("--service", help="Service name (with --cluster) or ARN.")
+    ] = None,
     cluster: Annotated[str | None, typer.Option("--cluster", help="Cluster name or ARN.")] = None,
     events: Annotated[
         str | None, typer.Option("--events", help="Saved JSON or text file; '-' for stdin.")
@@ -123,11 +127,24 @@ def diagnose_cmd(
     ] = None,
     knowledge: KnowledgeOpt = None,
 ) -> None:
-    """Diagnose a stopped task or saved events, and name the root cause with its evidence."""
+    """Diagnose a stopped task, a service or saved events; name the root cause with its evidence."""
     kb = load_knowledge(knowledge)
-    if (task is None) == (events is None):
-        raise InputError("give exactly one of --task ARN or --events FILE")
-    if events is not None:
+    if sum(x is not None for x in (task, service, events)) != 1:
+        raise InputError("give exactly one of --task ARN, --service NAME or --events FILE")
+    if service is not None:
+        if offline:
+            raise InputError("--service needs AWS; drop --offline or use --events")
+        with _progress("reading the service, its events and stopped tasks"):
+            diagnosis = diagnose_service(
+                service,
+                cluster=cluster,
+                region=region,
+                profile=profile,
+                endpoint_url=endpoint_url,
+                role_arn=role_arn,
+                knowledge=kb,
+            )
+    elif events is not None:
         if not offline:
             raise InputError("saved events are diagnosed offline: add --offline")
         diagnosis = diagnose_events(events, kb)
@@ -145,6 +162,42 @@ def diagnose_cmd(
                 role_arn=role_arn,
                 knowledge=kb,
             )
+    _out(render(Format.JSON if as_json else fmt, diagnosis))
+    raise typer.Exit(0 if diagnosis.root_causes else 1)
+
+
+@app.command("scan")
+def scan_cmd(
+    cluster: Annotated[str | None, typer.Option("--cluster", help="Cluster name or ARN.")] = None,
+    all_clusters: Annotated[
+        bool, typer.Option("--all-clusters", help="Scan every cluster of the region.")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option("--endpoint-url", help="Custom AWS endpoint.")
+    ] = None,
+    role_arn: Annotated[
+        str | None, typer.Option("--role-arn", help="Assume this role to read the account.")
+    ] = None,
+    knowledge: KnowledgeOpt = None,
+) -> None:
+    """Every service of a cluster: which are unhealthy, and their root causes, grouped."""
+    if (cluster is None) == (not all_clusters):
+        raise InputError("give exactly one of --cluster NAME or --all-clusters")
+    kb = load_knowledge(knowledge)
+    with _progress("scanning the services"):
+        diagnosis = scan_cluster(
+            cluster,
+            all_clusters=all_clusters,
+            region=region,
+            profile=profile,
+            endpoint_url=endpoint_url,
+            role_arn=role_arn,
+            knowledge=kb,
+        )
     _out(render(Format.JSON if as_json else fmt, diagnosis))
     raise typer.Exit(0 if diagnosis.root_causes else 1)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ from ecsdoctor.ingest import Document, parse_document, read_source
 from ecsdoctor.kb import KnowledgeBase, load_entries, render_template
 from ecsdoctor.models import (
     CheckResult,
+    DataGap,
     Diagnosis,
     Evidence,
     Finding,
@@ -29,6 +30,7 @@ from ecsdoctor.models import (
 
 if TYPE_CHECKING:
     from ecsdoctor.aws.reader import AwsReader
+    from ecsdoctor.snapshot import TaskSnapshot
 
 
 @cache
@@ -162,57 +164,36 @@ def _merge(findings: Sequence[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
-def diagnose_task(
-    task: str,
-    *,
-    cluster: str | None = None,
-    session: object | None = None,
-    region: str | None = None,
-    profile: str | None = None,
-    endpoint_url: str | None = None,
-    role_arn: str | None = None,
-    knowledge: KnowledgeBase | None = None,
-    reader: object | None = None,
-) -> Diagnosis:
-    """Diagnose one task live, read-only: its signals, each hypothesis checked, the root cause."""
-    from ecsdoctor.arn import parse_task_ref
-    from ecsdoctor.aws.reader import AwsReader
-    from ecsdoctor.checks import REGISTRY, CheckContext, run_check
-    from ecsdoctor.graph import build_resource_graph, split_causes
-    from ecsdoctor.ingest import Document, _Builder
-    from ecsdoctor.snapshot import TaskSnapshot
+@dataclass(slots=True)
+class _Verdicts:
+    """What the checks of one diagnosis concluded, ranked into root causes and the rest."""
 
-    kb = knowledge or load_knowledge()
-    ref = parse_task_ref(task, cluster)
-    aws = (
-        reader
-        if isinstance(reader, AwsReader)
-        else make_reader(
-            session=session,
-            region=region or ref.region,
-            profile=profile,
-            endpoint_url=endpoint_url,
-            role_arn=role_arn,
-        )
-    )
-    snap = TaskSnapshot(aws, ref)
-    builder = _Builder("task")
-    builder.add(dict(snap.task), "task")
-    document = Document(signals=tuple(builder.signals), region=snap.region, account=snap.account)
-    matches = kb.match_all(document.signals)
-    captures: dict[str, str] = {}
-    for match in matches:
-        for key, value in match.captures.items():
-            captures.setdefault(key, value)
+    results: list[CheckResult]
+    roots: list[Finding]
+    consequences: list[Finding]
+    ruled_out: list[Finding]
+    gaps: list[DataGap]
+    statuses: dict[str, Status]
+
+
+def _task_results(snap: TaskSnapshot, captures: Mapping[str, str]) -> list[CheckResult]:
+    """Every task-scope check on one snapshot, concurrently over the shared reader."""
+    from ecsdoctor.checks import REGISTRY, CheckContext, run_check
+
     snap.prefetch()
     ctx = CheckContext(snap, captures)
-    checks = list(REGISTRY.values())
-    batches = aws.parallel([partial(run_check, c, ctx) for c in checks])
+    checks = [c for c in REGISTRY.values() if c.scope == "task"]
     results: list[CheckResult] = []
-    for batch in batches:
+    for batch in snap.reader.parallel([partial(run_check, c, ctx) for c in checks]):
         if isinstance(batch, list):
             results.extend(batch)
-    # Which knowledge hypothesis each check answers, in the matched entries' order.
+    return results
+
+
+def _linked(
+    matches: Sequence[Match], kb: KnowledgeBase
+) -> tuple[dict[str, tuple[str, str]], dict[str, int]]:
+    """Which knowledge hypothesis each check answers, and its order, from the matched entries."""
     linked: dict[str, tuple[str, str]] = {}
     order: dict[str, int] = {}
     for match in sorted(matches, key=lambda m: (-m.priority, m.signal)):
@@ -220,16 +201,30 @@ def diagnose_task(
             for check_id in spec.checks:
                 linked.setdefault(check_id, (match.entry, spec.id))
                 order.setdefault(check_id, len(order) * 10 + position)
-    roots, consequences = split_causes(results)
-    roots.sort(key=lambda r: (order.get(r.check, 1000), r.rank, r.check, r.resource))
-    graph = build_resource_graph(snap)
-    start = snap.task_arn
-    root_findings = _merge([_finding(r, graph, start, linked) for r in roots])
-    consequence_findings = _merge([_finding(r, graph, start, linked) for r in consequences])
-    ruled_out = [_finding(r, graph, start, linked) for r in results if r.status is Status.RULED_OUT]
-    gaps = [r.gap for r in results if r.gap is not None]
-    statuses: dict[str, Status] = {}
+    return linked, order
+
+
+def _verdicts(
+    results: Sequence[CheckResult],
+    matches: Sequence[Match],
+    kb: KnowledgeBase,
+    graph: object = None,
+    start: str = "",
+) -> _Verdicts:
+    """Rank confirmed results into root causes and consequences; keep the ruled out and gaps."""
+    from ecsdoctor.graph import split_causes
+
+    # The same check on the same resource from two failure groups is one verdict.
+    unique: dict[str, CheckResult] = {}
     for r in results:
+        if r.key not in unique or r.status is Status.CONFIRMED:
+            unique[r.key] = r
+    kept = list(unique.values())
+    linked, order = _linked(matches, kb)
+    roots, consequences = split_causes(kept)
+    roots.sort(key=lambda r: (order.get(r.check, 1000), r.rank, r.check, r.resource))
+    statuses: dict[str, Status] = {}
+    for r in kept:
         current = statuses.get(r.check)
         if (
             r.status is Status.CONFIRMED
@@ -237,18 +232,23 @@ def diagnose_task(
             or (current is Status.INCONCLUSIVE and r.status is Status.RULED_OUT)
         ):
             statuses[r.check] = r.status if current is not Status.CONFIRMED else current
-    facts = {
-        "region": snap.region,
-        "account": snap.account,
-        "cluster": snap.cluster_arn,
-        "service": snap.service_name,
-        "task_arn": snap.task_arn,
-        "task_definition_arn": snap.task_definition_arn,
-        "subnet_ids": list(snap.network.subnet_ids) if snap.network else None,
-        "security_group_ids": list(snap.network.security_group_ids) if snap.network else None,
-        "execution_role_arn": snap.execution_role_arn,
-        "task_role_arn": snap.task_role_arn,
-    }
+    return _Verdicts(
+        results=kept,
+        roots=_merge([_finding(r, graph, start, linked) for r in roots]),
+        consequences=_merge([_finding(r, graph, start, linked) for r in consequences]),
+        ruled_out=[_finding(r, graph, start, linked) for r in kept if r.status is Status.RULED_OUT],
+        gaps=[r.gap for r in kept if r.gap is not None],
+        statuses=statuses,
+    )
+
+
+def _hypotheses(
+    matches: Sequence[Match],
+    kb: KnowledgeBase,
+    facts: Mapping[str, object],
+    statuses: Mapping[str, Status],
+) -> tuple[Hypothesis, ...]:
+    """The matched entries' hypotheses, each marked with what its linked checks concluded."""
     hypotheses = []
     for hypothesis in offline_hypotheses(matches, kb, facts):
         spec = next(h for h in kb.by_id[hypothesis.entry].hypotheses if h.id == hypothesis.id)
@@ -263,32 +263,106 @@ def diagnose_task(
             else None
         )
         hypotheses.append(replace(hypothesis, status=status))
+    return tuple(hypotheses)
+
+
+def _captures(matches: Sequence[Match]) -> dict[str, str]:
+    captures: dict[str, str] = {}
+    for match in matches:
+        for key, value in match.captures.items():
+            captures.setdefault(key, value)
+    return captures
+
+
+def _task_facts(snap: TaskSnapshot) -> dict[str, object]:
+    return {
+        "region": snap.region,
+        "account": snap.account,
+        "cluster": snap.cluster_arn,
+        "service": snap.service_name,
+        "task_arn": snap.task_arn,
+        "task_definition_arn": snap.task_definition_arn,
+        "subnet_ids": list(snap.network.subnet_ids) if snap.network else None,
+        "security_group_ids": list(snap.network.security_group_ids) if snap.network else None,
+        "execution_role_arn": snap.execution_role_arn,
+        "task_role_arn": snap.task_role_arn,
+    }
+
+
+def diagnose_task(
+    task: str,
+    *,
+    cluster: str | None = None,
+    session: object | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    knowledge: KnowledgeBase | None = None,
+    reader: object | None = None,
+) -> Diagnosis:
+    """Diagnose one task live, read-only: its signals, each hypothesis checked, the root cause."""
+    from ecsdoctor.arn import parse_task_ref
+    from ecsdoctor.graph import build_resource_graph
+    from ecsdoctor.ingest import _Builder
+    from ecsdoctor.snapshot import TaskSnapshot
+
+    kb = knowledge or load_knowledge()
+    ref = parse_task_ref(task, cluster)
+    aws = _reader(reader, session, region or ref.region, profile, endpoint_url, role_arn)
+    snap = TaskSnapshot(aws, ref)
+    builder = _Builder("task")
+    builder.add(dict(snap.task), "task")
+    signals = tuple(builder.signals)
+    matches = kb.match_all(signals)
+    results = _task_results(snap, _captures(matches))
+    verdicts = _verdicts(results, matches, kb, build_resource_graph(snap), snap.task_arn)
     notes = []
     if snap.network and snap.network.source != "ec2:DescribeNetworkInterfaces":
         notes.append(
             f"the task's network interface is gone; its network settings come from {snap.network.source}"
         )
-    arn = parse_arn_subject(snap.cluster_arn)
     return Diagnosis(
         subject=Subject(
             type="task",
             arn=snap.task_arn,
-            cluster=arn,
+            cluster=parse_arn_subject(snap.cluster_arn),
             service=snap.service_name,
             region=snap.region,
             account=snap.account or None,
         ),
-        signals=document.signals,
+        signals=signals,
         matches=tuple(matches),
-        root_causes=tuple(root_findings),
-        consequences=tuple(consequence_findings),
-        ruled_out=tuple(ruled_out),
-        checks=tuple(results),
-        data_gaps=tuple(gaps),
-        hypotheses=tuple(hypotheses),
+        root_causes=tuple(verdicts.roots),
+        consequences=tuple(verdicts.consequences),
+        ruled_out=tuple(verdicts.ruled_out),
+        checks=tuple(verdicts.results),
+        data_gaps=tuple(verdicts.gaps),
+        hypotheses=_hypotheses(matches, kb, _task_facts(snap), verdicts.statuses),
         api_calls=aws.api_calls,
         offline=False,
         notes=tuple(notes),
+    )
+
+
+def _reader(
+    reader: object | None,
+    session: object | None,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    role_arn: str | None,
+) -> AwsReader:
+    from ecsdoctor.aws.reader import AwsReader
+
+    if isinstance(reader, AwsReader):
+        return reader
+    return make_reader(
+        session=session,
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        role_arn=role_arn,
     )
 
 

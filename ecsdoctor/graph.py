@@ -16,6 +16,7 @@ from ecsdoctor.arn import ImageRef
 from ecsdoctor.errors import ReadError
 from ecsdoctor.models import CheckResult, Status
 from ecsdoctor.reachability import default_route
+from ecsdoctor.service import ServiceSnapshot
 from ecsdoctor.snapshot import TaskSnapshot
 
 
@@ -90,9 +91,32 @@ def build_resource_graph(snap: TaskSnapshot) -> nx.DiGraph[str]:
     return graph
 
 
-def explanation_path(graph: nx.DiGraph[str], target: str, start: str) -> list[str]:
+def build_service_graph(svc: ServiceSnapshot, snaps: Sequence[TaskSnapshot]) -> nx.DiGraph[str]:
+    """The service -> its diagnosed tasks (each with its own graph), target groups, cluster."""
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    graph.add_node(svc.arn, kind="service")
+    for snap in snaps:
+        graph = nx.compose(graph, build_resource_graph(snap))
+        graph.add_edge(svc.arn, snap.task_arn)
+        graph.add_edge(svc.arn, f"service:{svc.name}")
+    graph.add_node(svc.cluster_arn, kind="cluster")
+    graph.add_edge(svc.arn, svc.cluster_arn)
+    if svc.task_definition_arn:
+        graph.add_node(svc.task_definition_arn, kind="task_definition")
+        graph.add_edge(svc.arn, svc.task_definition_arn)
+    for group in svc.security_group_ids:
+        graph.add_node(group, kind="security_group")
+        graph.add_edge(svc.arn, group)
+    for lb in svc.load_balancers:
+        arn = str(lb["targetGroupArn"])
+        graph.add_node(arn, kind="target_group")
+        graph.add_edge(svc.arn, arn)
+    return graph
+
+
+def explanation_path(graph: nx.DiGraph[str] | None, target: str, start: str) -> list[str]:
     """The chain task -> ... -> target, when the graph knows one."""
-    if start not in graph or target not in graph:
+    if graph is None or start not in graph or target not in graph:
         return []
     try:
         return list(nx.shortest_path(graph, start, target))

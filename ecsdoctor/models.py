@@ -115,6 +115,46 @@ class Finding:
     entry: str | None = None
     hypothesis: str | None = None
     check: str | None = None
+    affected: tuple[str, ...] = ()  # services (scan) or failure groups sharing this cause
+
+    @property
+    def key(self) -> str:
+        """`kind:resource`, how failure groups and services point at their causes."""
+        return f"{self.kind}:{self.resource}"
+
+
+@dataclass(frozen=True, slots=True)
+class FailureGroup:
+    """Stopped tasks that failed the same way (ids, IPs and times stripped), diagnosed once."""
+
+    reason: str  # the normalised reason: the grouping key
+    example: str  # one real (redacted) reason of the group
+    count: int
+    first_seen: str | None
+    last_seen: str | None
+    tasks: tuple[str, ...]  # a few task ARNs of the group, newest first
+    service: str | None = None
+    task_definitions: tuple[str, ...] = ()
+    diagnosed_task: str | None = None  # the task the live checks ran on
+    causes: tuple[str, ...] = ()  # Finding.key of the root causes found for it
+    ran_for: float | None = (
+        None  # seconds from start to stop of the shortest-lived task, if started
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStatus:
+    """One service as a scan saw it: healthy or not, the symptoms, and the causes found."""
+
+    name: str
+    arn: str
+    healthy: bool
+    desired: int
+    running: int
+    rollout_state: str | None
+    problems: tuple[str, ...] = ()  # symptoms, e.g. "running 0 of 2", "deployment FAILED"
+    causes: tuple[str, ...] = ()  # Finding.key of its root causes
+    failed_tasks: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,4 +196,6 @@ class Diagnosis:
     hypotheses: tuple[Hypothesis, ...] = ()
     api_calls: int = 0
     offline: bool = True
+    failure_groups: tuple[FailureGroup, ...] = ()
+    services: tuple[ServiceStatus, ...] = ()  # a cluster scan's services, unhealthy first
     notes: tuple[str, ...] = field(default=())

@@ -92,7 +92,7 @@ def _covers(rule_from: int | None, rule_to: int | None, protocol: str, port: int
     return low == -1 or low <= port <= high
 
 
-def _cidr_contains(cidr: str, target: str) -> bool:
+def cidr_contains(cidr: str, target: str) -> bool:
     try:
         network = ipaddress.ip_network(cidr, strict=False)
         other = ipaddress.ip_network(target, strict=False)
@@ -101,7 +101,7 @@ def _cidr_contains(cidr: str, target: str) -> bool:
     return network.version == other.version and other.subnet_of(network)  # type: ignore[arg-type]
 
 
-def _sg_allows(
+def sg_allows(
     group: Raw,
     direction: str,
     port: int,
@@ -114,10 +114,10 @@ def _sg_allows(
         if not _covers(perm.get("FromPort"), perm.get("ToPort"), str(perm.get("IpProtocol")), port):
             continue
         for r in perm.get("IpRanges", []):
-            if any(_cidr_contains(r.get("CidrIp", ""), c) for c in cidrs):
+            if any(cidr_contains(r.get("CidrIp", ""), c) for c in cidrs):
                 return True
         for r in perm.get("Ipv6Ranges", []):
-            if any(_cidr_contains(r.get("CidrIpv6", ""), c) for c in cidrs):
+            if any(cidr_contains(r.get("CidrIpv6", ""), c) for c in cidrs):
                 return True
         for pair in perm.get("UserIdGroupPairs", []):
             if pair.get("GroupId") in group_ids:
@@ -144,7 +144,7 @@ def _acl_allows(acl: Raw, egress: bool, port: int, cidr: str) -> bool:
         ):
             continue
         block = entry.get("CidrBlock") or entry.get("Ipv6CidrBlock") or ""
-        if not _cidr_contains(block, cidr):
+        if not cidr_contains(block, cidr):
             continue
         return bool(entry.get("RuleAction") == "allow")
     return False
@@ -195,7 +195,7 @@ class _Evaluator:
                 "The task's security groups are not on record (its ENI is gone); egress not checked.",
             )
         for group_id, group in self.groups.items():
-            if _sg_allows(group, "IpPermissionsEgress", 443, targets, group_ids, prefix_lists):
+            if sg_allows(group, "IpPermissionsEgress", 443, targets, group_ids, prefix_lists):
                 return Requirement(
                     True,
                     "security_group",
@@ -518,7 +518,7 @@ class _Evaluator:
         group_ids = [str(g.get("GroupId")) for g in endpoint.get("Groups", [])]
         groups = self.snap.security_groups(group_ids)
         admits = any(
-            _sg_allows(g, "IpPermissions", 443, [self.source_cidr], self.config.security_group_ids)
+            sg_allows(g, "IpPermissions", 443, [self.source_cidr], self.config.security_group_ids)
             for g in groups.values()
         ) or (not self.config.security_group_ids and not group_ids)
         first = group_ids[0] if group_ids else vpce

@@ -49,11 +49,20 @@ class SecretRef:
 class TaskSnapshot:
     """A stopped (or running) task and everything it needed, read lazily and cached."""
 
-    def __init__(self, reader: AwsReader, ref: TaskRef) -> None:
+    def __init__(
+        self,
+        reader: AwsReader,
+        ref: TaskRef,
+        task: Raw | None = None,
+        service: Raw | None = None,
+    ) -> None:
+        """`task` and `service` skip their reads when a service diagnosis already holds them."""
         self.reader = reader
         self.ref = ref
         self.region = ref.region or reader.region
-        self.task = self._describe_task()
+        self.task = task if task is not None else self._describe_task()
+        if service is not None:
+            self.__dict__["service"] = service  # pre-fill the cached_property
         self.task_arn: str = self.task["taskArn"]
         arn = parse_arn(self.task_arn)
         self.account = (arn.account if arn else None) or ref.account or reader.account or ""

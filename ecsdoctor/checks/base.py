@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ecsdoctor.errors import CallDenied, CallUnavailable, ReadError
 from ecsdoctor.models import CheckResult, DataGap, Evidence, Status
 from ecsdoctor.snapshot import TaskSnapshot
+
+if TYPE_CHECKING:
+    from ecsdoctor.models import FailureGroup
+    from ecsdoctor.service import ServiceSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,30 +23,45 @@ class CheckContext:
     captures: Mapping[str, str] = field(default_factory=dict)
 
 
-CheckFn = Callable[[CheckContext], list[CheckResult]]
+@dataclass(frozen=True, slots=True)
+class ServiceContext:
+    """What a service check may look at: the service, its failure groups and matched entries."""
+
+    svc: ServiceSnapshot
+    groups: tuple[FailureGroup, ...] = ()
+    matched: frozenset[str] = frozenset()  # knowledge entry ids matched by any signal
+    captures: Mapping[str, str] = field(default_factory=dict)
+
+
+CheckFn = Callable[[Any], list[CheckResult]]
 
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A registered check: id = `<module>.<function>`, the docstring is its definition."""
+    """A registered check: id = `<module>.<function>`, the docstring is its definition.
+
+    `scope` says what it runs on: "task" checks get a CheckContext, "service" checks a
+    ServiceContext; one registry keeps the ids unique and the `checks` command complete.
+    """
 
     id: str
     kind: str
     fn: CheckFn
     doc: str
     rank: int
+    scope: str = "task"
 
 
 REGISTRY: dict[str, Check] = {}
 
 
-def check(kind: str, rank: int = 50) -> Callable[[CheckFn], CheckFn]:
+def check(kind: str, rank: int = 50, scope: str = "task") -> Callable[[CheckFn], CheckFn]:
     """Register a check under `<module>.<function>`; `kind` is what it reports on by default."""
 
     def register(fn: CheckFn) -> CheckFn:
         module = fn.__module__.rsplit(".", 1)[-1]
         check_id = f"{module}.{fn.__name__}"
-        REGISTRY[check_id] = Check(check_id, kind, fn, (fn.__doc__ or "").strip(), rank)
+        REGISTRY[check_id] = Check(check_id, kind, fn, (fn.__doc__ or "").strip(), rank, scope)
         return fn
 
     return register
@@ -94,19 +114,20 @@ def gap_result(check_id: str, kind: str, resource: str, err: ReadError) -> Check
     )
 
 
-def run_check(entry: Check, ctx: CheckContext) -> list[CheckResult]:
+def run_check(entry: Check, ctx: CheckContext | ServiceContext) -> list[CheckResult]:
     """Run one check; a failed read makes it inconclusive instead of ending the diagnosis."""
+    subject = ctx.snap.task_arn if isinstance(ctx, CheckContext) else ctx.svc.arn
     try:
         return entry.fn(ctx)
     except ReadError as err:
-        return [gap_result(entry.id, entry.kind, ctx.snap.task_arn, err)]
+        return [gap_result(entry.id, entry.kind, subject, err)]
     except Exception as err:  # one faulty check must not sink the whole diagnosis
         reason = f"internal error in the check ({type(err).__name__}: {str(err)[:160]})"
         return [
             CheckResult(
                 check=entry.id,
                 kind=entry.kind,
-                resource=ctx.snap.task_arn,
+                resource=subject,
                 status=Status.INCONCLUSIVE,
                 detail=f"Could not check: {reason}.",
                 gap=DataGap(check=entry.id, reason=reason),

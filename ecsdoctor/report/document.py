@@ -43,6 +43,35 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
             }
             for h in diagnosis.hypotheses
         ],
+        "failure_groups": [
+            {
+                "reason": g.reason,
+                "example": g.example,
+                "count": g.count,
+                "first_seen": g.first_seen,
+                "last_seen": g.last_seen,
+                "tasks": list(g.tasks),
+                "service": g.service,
+                "task_definitions": list(g.task_definitions),
+                "diagnosed_task": g.diagnosed_task,
+                "root_causes": list(g.causes),
+            }
+            for g in diagnosis.failure_groups
+        ],
+        "services": [
+            {
+                "name": s.name,
+                "arn": s.arn,
+                "healthy": s.healthy,
+                "desired": s.desired,
+                "running": s.running,
+                "rollout_state": s.rollout_state,
+                "failed_tasks": s.failed_tasks,
+                "problems": list(s.problems),
+                "root_causes": list(s.causes),
+            }
+            for s in diagnosis.services
+        ],
         "offline": diagnosis.offline,
         "notes": list(diagnosis.notes),
         "api_calls": diagnosis.api_calls,
@@ -80,6 +109,7 @@ def _finding(finding: Finding, remediation: bool = True) -> dict[str, Any]:
         "entry": finding.entry,
         "hypothesis": finding.hypothesis,
         "check": finding.check,
+        "affected": list(finding.affected),
         "evidence": [_evidence(e) for e in finding.evidence],
     }
     if remediation:

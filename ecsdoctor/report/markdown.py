@@ -16,6 +16,8 @@ def _finding(lines: list[str], finding: Finding, heading: str) -> None:
     lines.append(f"{finding.summary}")
     lines.append("")
     lines.append(f"- Resource: `{finding.resource}` ({finding.kind})")
+    if finding.affected:
+        lines.append(f"- Affects {len(finding.affected)} service(s): {', '.join(finding.affected)}")
     if finding.entry:
         lines.append(f"- Knowledge entry: `{finding.entry}` / `{finding.hypothesis}`")
     lines.append("")
@@ -41,6 +43,28 @@ def render_markdown(diagnosis: Diagnosis) -> str:
         why = " (offline: no AWS check ran)" if diagnosis.offline else ""
         lines.append(f"- Root cause: not confirmed{why}")
     lines.append("")
+    if diagnosis.services:
+        lines.append("## Services")
+        lines.append("")
+        lines.append("| Service | Running | Health | Symptoms | Root causes |")
+        lines.append("| --- | --- | --- | --- | --- |")
+        lines.extend(
+            f"| {_cell(s.name)} | {s.running}/{s.desired} | {'ok' if s.healthy else 'unhealthy'} "
+            f"| {_cell('; '.join(s.problems))} | {_cell(', '.join(s.causes))} |"
+            for s in diagnosis.services
+        )
+        lines.append("")
+    if diagnosis.failure_groups:
+        lines.append("## Failed tasks")
+        lines.append("")
+        lines.append("| Service | Count | First seen | Last seen | Failure |")
+        lines.append("| --- | --- | --- | --- | --- |")
+        lines.extend(
+            f"| {_cell(g.service or '')} | {g.count} | {g.first_seen or ''} | {g.last_seen or ''} "
+            f"| {_cell(g.example)} |"
+            for g in diagnosis.failure_groups
+        )
+        lines.append("")
     lines.append("## Timeline")
     lines.append("")
     lines.append("| When | Source | Message |")

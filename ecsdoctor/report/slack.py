@@ -33,9 +33,27 @@ def slack_payload(diagnosis: Diagnosis) -> dict[str, Any]:
             "elements": [{"type": "mrkdwn", "text": _escape(subject_line(diagnosis))}],
         },
     ]
+    unhealthy = [s for s in diagnosis.services if not s.healthy]
+    if diagnosis.services:
+        listed = "\n".join(
+            f"• *{_escape(s.name)}* {s.running}/{s.desired}: {_escape('; '.join(s.problems))}"
+            for s in unhealthy[:10]
+        )
+        blocks.append(
+            _section(
+                f"*{len(unhealthy)} of {len(diagnosis.services)} services unhealthy*\n{listed}"
+            )
+        )
+    if diagnosis.failure_groups:
+        groups = "\n".join(
+            f"• {g.count} x {_escape(g.example[:200])}" for g in diagnosis.failure_groups[:5]
+        )
+        blocks.append(_section(f"*Failed tasks*\n{groups}"))
     for finding in diagnosis.root_causes:
         evidence = "\n".join(f"• {_escape(e.detail)}" for e in finding.evidence[:6])
         body = f"*{finding.kind}* `{_escape(finding.resource)}`\n{evidence}"
+        if finding.affected:
+            body += f"\n*Affects:* {_escape(', '.join(finding.affected[:20]))}"
         if finding.remediation:
             body += f"\n*Fix:* {_escape(finding.remediation)}"
         blocks.append(_section(body))

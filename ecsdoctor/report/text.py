@@ -21,6 +21,12 @@ def _wrap(text: str, indent: str) -> list[str]:
 def _finding(lines: list[str], finding: Finding, label: str, fix: bool = True) -> None:
     lines.append(f"{label} {printable(finding.summary)}")
     lines.append(f"  resource: {printable(finding.resource)} ({finding.kind})")
+    if finding.affected:
+        lines.extend(
+            _wrap(
+                f"affects {len(finding.affected)} service(s): {', '.join(finding.affected)}", "  "
+            )
+        )
     for evidence in finding.evidence:
         lines.extend(_wrap(f"- {evidence.detail} [{evidence.source}]", "    "))
     if fix and finding.remediation:
@@ -48,6 +54,23 @@ def render_text(diagnosis: Diagnosis) -> str:
         lines.append("No root cause confirmed.")
     lines.append(f"Subject: {printable(subject_line(diagnosis))}")
     lines.append("")
+    if diagnosis.services:
+        lines.append("Services:")
+        for svc in diagnosis.services:
+            state = "ok" if svc.healthy else "UNHEALTHY"
+            lines.append(
+                f"  {state:<9} {printable(svc.name):<32} {svc.running}/{svc.desired} running"
+            )
+            for problem in svc.problems:
+                lines.extend(_wrap(f"- {problem}", "      "))
+        lines.append("")
+    if diagnosis.failure_groups:
+        lines.append("Failed tasks, grouped by failure:")
+        for group in diagnosis.failure_groups:
+            where = f"{group.service}: " if group.service and diagnosis.services else ""
+            seen = f", last {group.last_seen}" if group.last_seen else ""
+            lines.extend(_wrap(f"- {where}{group.count} x {group.example}{seen}", "  "))
+        lines.append("")
     for number, finding in enumerate(diagnosis.root_causes, start=1):
         label = "Root cause" if len(diagnosis.root_causes) == 1 else f"Root cause {number}:"
         _finding(lines, finding, label + ("" if label.endswith(":") else ":"))

@@ -1,0 +1,487 @@
+"""Services and clusters: from the service's symptoms down to the root cause of its tasks.
+
+A service's stopped tasks are grouped by their normalised failure; each distinct failure is
+diagnosed once, on its newest task, with the task checks, and the service checks (deployment,
+load balancer, placement) run on the service itself. A cluster scan reads every service 10 per
+request and every stopped task 100 per request, then diagnoses only the unhealthy services, all
+through one memoised reader so shared subnets, endpoints and roles are read once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from ecsdoctor.arn import TaskRef, parse_arn, parse_cluster_name, parse_service_ref
+from ecsdoctor.aws.reader import AwsReader
+from ecsdoctor.diagnose import (
+    _captures,
+    _hypotheses,
+    _reader,
+    _task_facts,
+    _task_results,
+    _verdicts,
+    load_knowledge,
+    parse_arn_subject,
+)
+from ecsdoctor.errors import AwsSetupError, ReadError
+from ecsdoctor.graph import build_service_graph
+from ecsdoctor.ingest import _Builder
+from ecsdoctor.kb import KnowledgeBase
+from ecsdoctor.models import (
+    CheckResult,
+    Diagnosis,
+    FailureGroup,
+    Finding,
+    Match,
+    ServiceStatus,
+    Severity,
+    Signal,
+    SignalSource,
+    Status,
+    Subject,
+)
+from ecsdoctor.service import (
+    ServiceSnapshot,
+    TaskGroup,
+    describe_services,
+    group_tasks,
+    list_service_names,
+    normalize_reason,
+    stopped_tasks,
+    task_example,
+)
+from ecsdoctor.snapshot import TaskSnapshot
+
+Raw = Mapping[str, Any]
+
+MAX_GROUPS = 5  # distinct failures diagnosed live per service; the rest are listed
+MAX_EVENTS = 40  # distinct (normalised) service events kept as signals
+STUCK_AFTER = 3600.0  # seconds a rollout may stay IN_PROGRESS before a scan calls it stuck
+
+
+@dataclass(slots=True)
+class _ServiceRun:
+    """One service diagnosed: its signals and matches, checks, groups and status."""
+
+    svc: ServiceSnapshot
+    signals: list[Signal]
+    matches: list[Match]
+    results: list[CheckResult]
+    groups: list[FailureGroup]
+    group_results: dict[str, list[CheckResult]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    facts: dict[str, object] = field(default_factory=dict)
+    graph: Any = None
+
+
+def _is_failure(task: Raw, kb: KnowledgeBase) -> bool:
+    """A stopped task failed unless everything it says is a known informational message."""
+    builder = _Builder("task")
+    builder.add(dict(task), "task")
+    if not builder.signals:
+        return False
+    matches = kb.match_all(builder.signals)
+    if any(m.severity is Severity.FAILURE for m in matches):
+        return True
+    matched = {m.signal for m in matches}
+    # An unrecognised reason is shown as a failure: silence would hide it.
+    return any(
+        i not in matched and s.source.value in ("stopped_reason", "container_reason")
+        for i, s in enumerate(builder.signals)
+    )
+
+
+def _seconds(value: object) -> float | None:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def _failure_group(group: TaskGroup, service: str | None) -> FailureGroup:
+    times = [
+        _seconds(t.get("stoppedAt") or t.get("createdAt"))
+        for t in group.tasks
+        if t.get("stoppedAt") or t.get("createdAt")
+    ]
+    stamps = sorted(t for t in times if t is not None)
+    ran = [
+        stop - start
+        for t in group.tasks
+        if (start := _seconds(t.get("startedAt"))) is not None
+        and (stop := _seconds(t.get("stoppingAt") or t.get("stoppedAt"))) is not None
+    ]
+    return FailureGroup(
+        reason=group.key,
+        example=task_example(group.newest),
+        count=len(group.tasks),
+        first_seen=datetime.fromtimestamp(stamps[0], UTC).isoformat() if stamps else None,
+        last_seen=datetime.fromtimestamp(stamps[-1], UTC).isoformat() if stamps else None,
+        tasks=tuple(str(t.get("taskArn")) for t in group.tasks[:5]),
+        service=service,
+        task_definitions=tuple(sorted({str(t.get("taskDefinitionArn")) for t in group.tasks})),
+        diagnosed_task=str(group.newest.get("taskArn")),
+        ran_for=min(ran) if ran else None,
+    )
+
+
+def _service_signals(service: Raw, builder: _Builder) -> None:
+    """Distinct service events (newest first in ECS, kept oldest first) and failed rollouts."""
+    seen: set[str] = set()
+    kept: list[Raw] = []
+    for event in service.get("events") or []:
+        key = normalize_reason(str(event.get("message", "")))
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(event)
+        if len(kept) >= MAX_EVENTS:
+            break
+    builder.add({**service, "events": kept}, "service")
+
+
+def _run_service(
+    aws: AwsReader,
+    service: Raw,
+    tasks: Sequence[Raw],
+    kb: KnowledgeBase,
+    region: str,
+    account: str,
+) -> _ServiceRun:
+    """Diagnose one service: its events, its distinct task failures, its own settings."""
+    from ecsdoctor.checks import REGISTRY, ServiceContext, run_check
+
+    svc = ServiceSnapshot(aws, service, region, account)
+    builder = _Builder("service")
+    _service_signals(service, builder)
+    failed = [t for t in tasks if _is_failure(t, kb)]
+    task_groups = group_tasks(failed)
+    groups = [_failure_group(g, svc.name) for g in task_groups]
+    notes: list[str] = []
+    if not tasks:
+        notes.append(
+            f"ECS holds no stopped tasks of service {svc.name} (it forgets them about an hour "
+            "after they stop): diagnosed from the service events and settings alone"
+        )
+    elif not failed:
+        notes.append(f"the {len(tasks)} stopped task(s) of {svc.name} stopped normally")
+    if len(task_groups) > MAX_GROUPS:
+        notes.append(
+            f"{len(task_groups)} distinct task failures; the {MAX_GROUPS} largest were "
+            "diagnosed live"
+        )
+    snaps: list[tuple[FailureGroup, TaskSnapshot]] = []
+    for group, task_group in list(zip(groups, task_groups, strict=True))[:MAX_GROUPS]:
+        task = task_group.newest
+        ref = TaskRef(str(task.get("taskArn")), svc.cluster_arn, region, account)
+        snaps.append((group, TaskSnapshot(aws, ref, task=task, service=service)))
+        builder.add(dict(task), "task")
+    signals = list(builder.signals)
+    matches = kb.match_all(signals)
+    if not snaps and _failing(svc, matches):
+        # No stopped task left to read: check what the service's next task would need instead.
+        stand_in = _stand_in_task(svc)
+        ref = TaskRef(str(stand_in["taskArn"]), svc.cluster_arn, region, account)
+        snaps.append((_STAND_IN_GROUP, TaskSnapshot(aws, ref, task=stand_in, service=service)))
+        notes.append(
+            "the task checks ran on the service's current task definition and network "
+            "configuration (no stopped task to read)"
+        )
+    captures = _captures(matches)
+    group_results: dict[str, list[CheckResult]] = {}
+    thunks = [partial(_task_results, snap, captures) for _, snap in snaps]
+    for (group, _), answer in zip(snaps, aws.parallel(thunks), strict=True):
+        group_results[group.reason] = answer if isinstance(answer, list) else []
+    svc.prefetch()
+    ctx = ServiceContext(
+        svc,
+        tuple(groups),
+        frozenset(m.entry for m in matches),
+        captures,
+    )
+    service_checks = [c for c in REGISTRY.values() if c.scope == "service"]
+    results: list[CheckResult] = [r for rs in group_results.values() for r in rs]
+    for batch in aws.parallel([partial(run_check, c, ctx) for c in service_checks]):
+        if isinstance(batch, list):
+            results.extend(batch)
+    facts: dict[str, object] = {
+        "region": region,
+        "account": account,
+        "cluster": svc.cluster_arn,
+        "service": svc.name,
+        "subnet_ids": list(svc.awsvpc.get("subnets") or []) or None,
+        "security_group_ids": list(svc.awsvpc.get("securityGroups") or []) or None,
+        "task_definition_arn": svc.task_definition_arn or None,
+    }
+    if snaps:
+        facts = {**_task_facts(snaps[0][1]), **{k: v for k, v in facts.items() if v}}
+    graph = build_service_graph(svc, [snap for _, snap in snaps])
+    return _ServiceRun(svc, signals, matches, results, groups, group_results, notes, facts, graph)
+
+
+_STAND_IN_GROUP = FailureGroup(
+    reason="(service configuration)", example="", count=0, first_seen=None, last_seen=None, tasks=()
+)
+
+
+def _failing(svc: ServiceSnapshot, matches: Sequence[Match]) -> bool:
+    """The service shows a failure: a failed rollout, a failure event, or missing tasks."""
+    primary = svc.primary or {}
+    return (
+        primary.get("rolloutState") == "FAILED"
+        or any(m.severity is Severity.FAILURE for m in matches)
+        or svc.running < svc.desired
+    )
+
+
+def _stand_in_task(svc: ServiceSnapshot) -> dict[str, Any]:
+    """A task as the service would launch it now: its task definition, its network settings."""
+    deployment = (svc.primary or {}).get("id") or "primary"
+    return {
+        "taskArn": f"{svc.arn}#{deployment}",
+        "taskDefinitionArn": svc.task_definition_arn,
+        "clusterArn": svc.cluster_arn,
+        "group": f"service:{svc.name}",
+        "lastStatus": "PROVISIONING",
+        "attachments": [],
+        "containers": [],
+    }
+
+
+def _with_causes(run: _ServiceRun, roots: Sequence[Finding]) -> list[FailureGroup]:
+    """Each failure group with the root causes its own task's checks confirmed."""
+    keys_by_result = {f"{f.check}:{f.resource}": f.key for f in roots}
+    out = []
+    for group in run.groups:
+        causes = []
+        for r in run.group_results.get(group.reason, []):
+            key = f"{r.check}:{r.resource}"
+            finding_key = keys_by_result.get(key) or next(
+                (f.key for f in roots if f.kind == r.kind and f.resource == r.resource), None
+            )
+            if finding_key and finding_key not in causes and r.status is Status.CONFIRMED:
+                causes.append(finding_key)
+        out.append(replace(group, causes=tuple(causes)))
+    return out
+
+
+def diagnose_service(
+    service: str,
+    *,
+    cluster: str | None = None,
+    session: object | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    knowledge: KnowledgeBase | None = None,
+    reader: object | None = None,
+) -> Diagnosis:
+    """Diagnose a failing service live, read-only: events, deployments, stopped tasks, targets."""
+    kb = knowledge or load_knowledge()
+    ref = parse_service_ref(service, cluster)
+    aws = _reader(reader, session, region or ref.region, profile, endpoint_url, role_arn)
+    services, missing = describe_services(aws, ref.cluster, [ref.name], ref.region)
+    if not services or missing:
+        raise AwsSetupError(
+            f"service {ref.name!r} not found in cluster {ref.cluster} "
+            f"({ref.region or aws.region}): check the name, the cluster and the region"
+        )
+    raw = services[0]
+    arn = parse_arn(str(raw.get("serviceArn")))
+    region_name = (arn.region if arn else None) or ref.region or aws.region
+    account = (arn.account if arn else None) or ref.account or aws.account or ""
+    try:
+        tasks = stopped_tasks(aws, str(raw.get("clusterArn")), ref.region, ref.name)
+    except ReadError as err:
+        raise AwsSetupError(f"cannot list the service's stopped tasks: {err}") from err
+    mine = [t for t in tasks if t.get("group") == f"service:{ref.name}"]
+    run = _run_service(aws, raw, mine, kb, region_name, account)
+    verdicts = _verdicts(run.results, run.matches, kb, run.graph, run.svc.arn)
+    groups = _with_causes(run, verdicts.roots)
+    return Diagnosis(
+        subject=Subject(
+            type="service",
+            arn=run.svc.arn,
+            cluster=parse_arn_subject(run.svc.cluster_arn),
+            service=run.svc.name,
+            region=region_name,
+            account=account or None,
+        ),
+        signals=tuple(run.signals),
+        matches=tuple(run.matches),
+        root_causes=tuple(verdicts.roots),
+        consequences=tuple(verdicts.consequences),
+        ruled_out=tuple(verdicts.ruled_out),
+        checks=tuple(verdicts.results),
+        data_gaps=tuple(verdicts.gaps),
+        hypotheses=_hypotheses(run.matches, kb, run.facts, verdicts.statuses),
+        api_calls=aws.api_calls,
+        offline=False,
+        notes=tuple(run.notes),
+        failure_groups=tuple(groups),
+    )
+
+
+# -- cluster scan ------------------------------------------------------------------------------
+
+
+def _symptoms(svc: ServiceSnapshot, failed: int, kb: KnowledgeBase, now: float) -> list[str]:
+    """Why a scan calls a service unhealthy; empty for a healthy one."""
+    problems: list[str] = []
+    primary = svc.primary or {}
+    state = primary.get("rolloutState")
+    if state == "FAILED":
+        problems.append(f"deployment FAILED ({primary.get('rolloutStateReason') or 'no reason'})")
+    elif state == "IN_PROGRESS":
+        started = _seconds(primary.get("createdAt"))
+        if started is not None and now - started > STUCK_AFTER:
+            problems.append(f"deployment in progress for {int((now - started) // 60)} min")
+    if svc.running < svc.desired:
+        problems.append(f"running {svc.running} of {svc.desired}")
+    if failed:
+        problems.append(f"{failed} failed task(s) in the last hour")
+    latest = svc.events[:1]
+    if latest:
+        message = str(latest[0].get("message", ""))
+        top = kb.match(Signal(source=SignalSource.SERVICE_EVENT, text=message))
+        if top is not None and top.severity is Severity.FAILURE:
+            problems.append(f"latest event: {message[:160]}")
+    if svc.load_balancers and svc.running > 0:
+        for arn in svc.target_groups:
+            health = svc.target_health(arn)
+            bad = [h for h in health if (h.get("TargetHealth") or {}).get("State") == "unhealthy"]
+            if bad:
+                problems.append(f"{len(bad)} unhealthy target(s) in {arn.rsplit('/', 2)[-2]}")
+    return problems
+
+
+def _cluster_names(aws: AwsReader, cluster: str | None, region: str | None) -> list[str]:
+    if cluster:
+        return [parse_cluster_name(cluster)]
+    try:
+        return list(aws.pages("ecs", "ListClusters", "clusterArns", region=region))
+    except ReadError as err:
+        raise AwsSetupError(f"cannot list clusters: {err}") from err
+
+
+def scan_cluster(
+    cluster: str | None = None,
+    *,
+    all_clusters: bool = False,
+    session: object | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    knowledge: KnowledgeBase | None = None,
+    reader: object | None = None,
+) -> Diagnosis:
+    """Every service of a cluster (or of every cluster): which are unhealthy, and why, grouped."""
+    if not cluster and not all_clusters:
+        raise AwsSetupError("name a cluster, or scan all clusters")
+    kb = knowledge or load_knowledge()
+    aws = _reader(reader, session, region, profile, endpoint_url, role_arn)
+    account = aws.account or ""
+    region_name = aws.region
+    now = datetime.now(UTC).timestamp()
+    statuses: list[ServiceStatus] = []
+    runs: list[_ServiceRun] = []
+    notes: list[str] = []
+    for name in _cluster_names(aws, cluster, region):
+        arns = list_service_names(aws, name, region)
+        if not arns:
+            notes.append(f"cluster {parse_arn_subject(name)} has no services")
+            continue
+        services, _ = describe_services(aws, name, arns, region)
+        try:
+            tasks = stopped_tasks(aws, name, region)
+        except ReadError as err:
+            raise AwsSetupError(f"cannot list the stopped tasks of {name}: {err}") from err
+        by_group: dict[str, list[Raw]] = {}
+        for task in tasks:
+            by_group.setdefault(str(task.get("group")), []).append(task)
+        for raw in services:
+            svc = ServiceSnapshot(aws, raw, region_name, account)
+            own = by_group.get(f"service:{svc.name}", [])
+            failed = sum(1 for t in own if _is_failure(t, kb))
+            try:
+                problems = _symptoms(svc, failed, kb, now)
+            except ReadError as err:
+                problems = [f"could not read target health ({err.permission})"]
+            if problems:
+                runs.append(_run_service(aws, raw, own, kb, region_name, account))
+            statuses.append(
+                ServiceStatus(
+                    name=svc.name,
+                    arn=svc.arn,
+                    healthy=not problems,
+                    desired=svc.desired,
+                    running=svc.running,
+                    rollout_state=(svc.primary or {}).get("rolloutState"),
+                    problems=tuple(problems),
+                    failed_tasks=failed,
+                )
+            )
+    signals: list[Signal] = []
+    matches: list[Match] = []
+    results: list[CheckResult] = []
+    groups: list[FailureGroup] = []
+    for run in runs:
+        offset = len(signals)
+        signals.extend(run.signals)
+        matches.extend(replace(m, signal=m.signal + offset) for m in run.matches)
+        results.extend(run.results)
+    verdicts = _verdicts(results, matches, kb)
+    # Which services each root cause breaks: a shared endpoint can break twelve of them.
+    affected: dict[str, list[str]] = {}
+    causes_of: dict[str, list[str]] = {}
+    for run in runs:
+        mine = {f"{r.kind}:{r.resource}" for r in run.results if r.status is Status.CONFIRMED}
+        for finding in verdicts.roots:
+            if finding.key in mine:
+                affected.setdefault(finding.key, []).append(run.svc.name)
+                causes_of.setdefault(run.svc.name, []).append(finding.key)
+        groups.extend(_with_causes(run, verdicts.roots))
+    roots = sorted(
+        (replace(f, affected=tuple(affected.get(f.key, ()))) for f in verdicts.roots),
+        key=lambda f: -len(f.affected),
+    )
+    statuses = [replace(s, causes=tuple(causes_of.get(s.name, ()))) for s in statuses]
+    statuses.sort(key=lambda s: (s.healthy, s.name))
+    unhealthy = sum(1 for s in statuses if not s.healthy)
+    notes.insert(0, f"{len(statuses)} service(s) scanned, {unhealthy} unhealthy")
+    facts = runs[0].facts if len(runs) == 1 else {"region": region_name, "account": account}
+    return Diagnosis(
+        subject=Subject(
+            type="cluster",
+            arn=None,
+            cluster=parse_arn_subject(cluster) if cluster else None,
+            region=region_name,
+            account=account or None,
+        ),
+        signals=tuple(signals),
+        matches=tuple(matches),
+        root_causes=tuple(roots),
+        consequences=tuple(verdicts.consequences),
+        ruled_out=tuple(verdicts.ruled_out),
+        checks=tuple(verdicts.results),
+        data_gaps=tuple(verdicts.gaps),
+        hypotheses=_hypotheses(matches, kb, facts, verdicts.statuses),
+        api_calls=aws.api_calls,
+        offline=False,
+        notes=tuple(notes),
+        failure_groups=tuple(groups),
+        services=tuple(statuses),
+    )
+
+
+__all__ = ["MAX_GROUPS", "diagnose_service", "scan_cluster"]
