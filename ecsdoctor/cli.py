@@ -229,22 +229,23 @@ def demo_cmd(
 ) -> None:
     """Diagnose a broken account emulated in-process (moto): no AWS account needed."""
     try:
-        from ecsdoctor.demo import DEFAULT_SCENARIO, SCENARIOS
-        from ecsdoctor.demo.run import run_scenario
+        from ecsdoctor.demo import DEFAULT_SCENARIO
+        from ecsdoctor.demo.run import run_scenario, scenario_titles
     except ImportError as err:
         raise InputError("the demo needs the 'demo' extra: pip install 'ecsdoctor[demo]'") from err
+    titles = scenario_titles()
     if list_only:
-        for spec in SCENARIOS.values():
-            mark = " (default)" if spec.name == DEFAULT_SCENARIO else ""
-            _out(f"{spec.name:<30} {spec.title}{mark}")
+        for spec_name, title in titles.items():
+            mark = " (default)" if spec_name == DEFAULT_SCENARIO else ""
+            _out(f"{spec_name:<30} {title}{mark}")
         raise typer.Exit(0)
     name = scenario or DEFAULT_SCENARIO
-    if name not in SCENARIOS:
+    if name not in titles:
         raise InputError(f"no demo scenario {name!r} (see `ecsdoctor demo --list`)")
     with _progress(f"building the emulated account '{name}'"):
-        built, diagnosis = run_scenario(name)
+        title, diagnosis = run_scenario(name)
     if not as_json and fmt is Format.TEXT:
-        sys.stderr.write(f"demo: {built.title} (emulated account, moto)\n")
+        sys.stderr.write(f"demo: {title} (emulated account, moto)\n")
     _out(render(Format.JSON if as_json else fmt, diagnosis))
     raise typer.Exit(0 if diagnosis.root_causes else 1)
 

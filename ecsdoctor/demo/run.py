@@ -35,15 +35,40 @@ def _isolated_env() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def run_scenario(name: str) -> tuple[Scenario, Diagnosis]:
-    """Build scenario `name` in a fresh emulated account and diagnose its task."""
+CLUSTER_SCAN = "cluster-scan"
+CLUSTER_SCAN_TITLE = (
+    "A 50-service cluster: one missing log group breaks twelve services, six more break alone"
+)
+
+
+def scenario_titles() -> dict[str, str]:
+    """Every demo scenario (task, service and the cluster scan) and its title."""
+    from ecsdoctor.demo.service_scenarios import SERVICE_SCENARIOS
+
+    titles = {name: spec.title for name, spec in SCENARIOS.items()}
+    titles.update({name: spec.title for name, spec in SERVICE_SCENARIOS.items()})
+    titles[CLUSTER_SCAN] = CLUSTER_SCAN_TITLE
+    return titles
+
+
+def run_scenario(name: str) -> tuple[str, Diagnosis]:
+    """Build scenario `name` in a fresh emulated account and diagnose it: (title, diagnosis)."""
     import boto3
     from moto import mock_aws
 
+    from ecsdoctor.demo.service_scenarios import SERVICE_SCENARIOS, ClusterMix, build_cluster
     from ecsdoctor.diagnose import diagnose_task
+    from ecsdoctor.scan import diagnose_service, scan_cluster
 
     with _isolated_env(), mock_aws():
         session = boto3.session.Session(region_name="us-east-1")
-        built = SCENARIOS[name].build(session)
+        if name == CLUSTER_SCAN:
+            build_cluster(session, ClusterMix())
+            return CLUSTER_SCAN_TITLE, scan_cluster("prod", session=session)
+        if name in SERVICE_SCENARIOS:
+            service = SERVICE_SCENARIOS[name].build(session)
+            diagnosis = diagnose_service(service.service, cluster=service.cluster, session=session)
+            return service.title, diagnosis
+        built: Scenario = SCENARIOS[name].build(session)
         diagnosis = diagnose_task(built.task_arn, cluster=built.cluster, session=session)
-    return built, diagnosis
+    return built.title, diagnosis

@@ -55,14 +55,22 @@ def render_text(diagnosis: Diagnosis) -> str:
     lines.append(f"Subject: {printable(subject_line(diagnosis))}")
     lines.append("")
     if diagnosis.services:
-        lines.append("Services:")
+        healthy = [s.name for s in diagnosis.services if s.healthy]
+        lines.append(
+            f"Services: {len(diagnosis.services) - len(healthy)} unhealthy, {len(healthy)} healthy"
+        )
         for svc in diagnosis.services:
-            state = "ok" if svc.healthy else "UNHEALTHY"
+            if svc.healthy:
+                continue
+            state = "UNHEALTHY"
             lines.append(
                 f"  {state:<9} {printable(svc.name):<32} {svc.running}/{svc.desired} running"
             )
             for problem in svc.problems:
                 lines.extend(_wrap(f"- {problem}", "      "))
+        if healthy:
+            shown = ", ".join(healthy[:12]) + (", ..." if len(healthy) > 12 else "")
+            lines.extend(_wrap(f"ok: {shown}", "  "))
         lines.append("")
     if diagnosis.failure_groups:
         lines.append("Failed tasks, grouped by failure:")

@@ -68,3 +68,39 @@ def test_cli_missing_task_exits_3_with_one_line(server: str) -> None:
     done = _cli(server, "diagnose", "--task", arn)
     assert done.returncode == 3
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def _build_over_http(server: str, build: object) -> object:
+    session = boto3.session.Session(region_name="us-east-1")
+    os.environ["AWS_ENDPOINT_URL"] = server
+    try:
+        return build(session)  # type: ignore[operator]
+    finally:
+        del os.environ["AWS_ENDPOINT_URL"]
+
+
+def test_cli_diagnoses_a_service_and_scans_its_cluster_over_http(server: str) -> None:
+    from ecsdoctor.demo.service_scenarios import SERVICE_SCENARIOS
+
+    import urllib.request
+
+    # A clean account: the task test above built one on the same server.
+    urllib.request.urlopen(urllib.request.Request(f"{server}/moto-api/reset", method="POST"))
+    scenario = _build_over_http(server, SERVICE_SCENARIOS["service-targets-blocked"].build)
+    done = _cli(server, "diagnose", "--service", "web", "--cluster", "prod", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["subject"]["type"] == "service"
+    assert document["root_causes"][0]["resource"] == scenario.ids["task_sg"]  # type: ignore[attr-defined]
+    assert document["failure_groups"][0]["count"] == 3
+    assert "SECRET_VALUE_SHOULD_NEVER_PRINT" not in done.stdout
+
+    scan = _cli(server, "scan", "--cluster", "prod", "--format", "markdown")
+    assert scan.returncode == 0, scan.stderr
+    assert "## Services" in scan.stdout and "| web |" in scan.stdout
+
+    missing = _cli(server, "diagnose", "--service", "nope", "--cluster", "prod")
+    assert missing.returncode == 3
+    assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr
+    usage = _cli(server, "scan")
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
