@@ -1,6 +1,8 @@
 """Benchmark: wall time, AWS requests and peak memory of live diagnosis, per demo scenario.
 
-Run: python benchmarks/diagnose_bench.py [--repeat 3]. Numbers are recorded in docs/performance.md;
+Run: python benchmarks/diagnose_bench.py [--repeat 3] [--services]. `--services` measures the
+service scenarios and cluster scans (10 and 50 services, few and many stopped tasks). Numbers are
+recorded in docs/performance.md;
 they are goals to watch, not asserted by tests (timing tests are flaky on shared machines).
 """
 
@@ -16,14 +18,65 @@ from moto import mock_aws
 
 from ecsdoctor.demo import SCENARIOS
 from ecsdoctor.demo.account import pin_task_state
+from ecsdoctor.demo.service_scenarios import SERVICE_SCENARIOS, ClusterMix, build_cluster
 from ecsdoctor.diagnose import diagnose_task
+from ecsdoctor.scan import diagnose_service, scan_cluster
+
+
+def _measure(run: object) -> tuple[float, int, float]:
+    """(ms, requests, peak MiB) of one diagnosis."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    diagnosis = run()  # type: ignore[operator]
+    elapsed = (time.perf_counter() - start) * 1000
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return elapsed, diagnosis.api_calls, peak
+
+
+def services(repeat: int) -> None:
+    """Service diagnoses and cluster scans."""
+    print(f"{'service scenario':<32} {'median ms':>9} {'requests':>8} {'peak MiB':>8}")
+    for name, spec in SERVICE_SCENARIOS.items():
+        runs = []
+        for _ in range(repeat):
+            with mock_aws():
+                session = boto3.session.Session(region_name="us-east-1")
+                spec.build(session)
+                runs.append(
+                    _measure(lambda s=session: diagnose_service("web", cluster="prod", session=s))
+                )
+        ms = statistics.median(r[0] for r in runs)
+        print(f"{name:<32} {ms:>9.0f} {runs[-1][1]:>8} {max(r[2] for r in runs):>8.1f}")
+    print()
+    print(f"{'cluster scan':<32} {'tasks':>6} {'ms':>7} {'requests':>8} {'peak MiB':>8}")
+    for label, mix in (
+        (
+            "10 services, 2 tasks each",
+            ClusterMix(healthy=6, unreachable=2, wrong_port=1, typo=1, stopped_per_service=2),
+        ),
+        ("50 services, 2 tasks each", ClusterMix(stopped_per_service=2)),
+        ("50 services, 6 tasks each", ClusterMix(stopped_per_service=6)),
+        ("50 services, 12 tasks each", ClusterMix(stopped_per_service=12)),
+    ):
+        with mock_aws():
+            session = boto3.session.Session(region_name="us-east-1")
+            build_cluster(session, mix)
+            ms, calls, peak = _measure(lambda s=session: scan_cluster("prod", session=s))
+            diagnosis = scan_cluster("prod", session=session)
+            tasks = sum(x.failed_tasks for x in diagnosis.services)
+        print(f"{label:<32} {tasks:>6} {ms:>7.0f} {calls:>8} {peak:>8.1f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--services", action="store_true", help="services and cluster scans")
     args = parser.parse_args()
     pin_task_state()
+    if args.services:
+        services(args.repeat)
+        return
     print(f"{'scenario':<30} {'median ms':>9} {'requests':>8} {'peak MiB':>8}")
     totals: list[float] = []
     for name, spec in SCENARIOS.items():

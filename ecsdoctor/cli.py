@@ -316,12 +316,38 @@ def kb_lint(
 def kb_stats(
     knowledge: KnowledgeOpt = None,
     samples: Annotated[Path, typer.Option("--samples")] = Path("sample_events"),
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, or markdown (docs/coverage.md).")
+    ] = "text",
 ) -> None:
-    """Print the coverage table: entries, examples and samples."""
-    rows = coverage_rows(load_knowledge(knowledge), samples)
-    _out(f"{'entry':<45} {'severity':<8} {'examples':>8} {'samples':>8}")
-    for entry_id, severity, examples, count in rows:
-        _out(f"{entry_id:<45} {severity:<8} {examples:>8} {count:>8}")
+    """Print the coverage table: each documented failure family, its entries, its samples."""
+    from ecsdoctor.kb.coverage import (
+        coverage_markdown,
+        coverage_problems,
+        coverage_text,
+        load_coverage,
+    )
+    from ecsdoctor.kb.loader import default_knowledge_dir
+
+    if fmt not in ("text", "markdown"):
+        raise InputError(f"unknown format {fmt!r}: text or markdown")
+    kb = load_knowledge(knowledge)
+    coverage = load_coverage(Path(knowledge) if knowledge else default_knowledge_dir())
+    if not coverage.families:
+        rows = coverage_rows(kb, samples)
+        _out(f"{'entry':<45} {'severity':<8} {'examples':>8} {'samples':>8}")
+        for entry_id, severity, examples, count in rows:
+            _out(f"{entry_id:<45} {severity:<8} {examples:>8} {count:>8}")
+        return
+    if fmt == "markdown":
+        _out(coverage_markdown(coverage, samples).rstrip("\n"))
+        return
+    _out(coverage_text(coverage, samples).rstrip("\n"))
+    problems = coverage_problems(coverage, kb, samples) if samples.is_dir() else []
+    for problem in problems:
+        sys.stderr.write(f"coverage: {problem}\n")
+    if problems:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ STOP_CODES = frozenset(
         "ServiceSchedulerInitiated",
         "SpotInterruption",
         "TerminationNotice",
+        "InfrastructureHealth",
     }
 )
 

@@ -200,6 +200,7 @@ def test_diagnose_json_on_every_json_sample(path: Path) -> None:
             "stop_code",
             "exit_code",
             "service_event",
+            "run_task_failure",
         }
     for match in doc["matches"]:
         assert 0 <= match["signal"] < len(doc["signals"])

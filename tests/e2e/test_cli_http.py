@@ -80,9 +80,9 @@ def _build_over_http(server: str, build: object) -> object:
 
 
 def test_cli_diagnoses_a_service_and_scans_its_cluster_over_http(server: str) -> None:
-    from ecsdoctor.demo.service_scenarios import SERVICE_SCENARIOS
-
     import urllib.request
+
+    from ecsdoctor.demo.service_scenarios import SERVICE_SCENARIOS
 
     # A clean account: the task test above built one on the same server.
     urllib.request.urlopen(urllib.request.Request(f"{server}/moto-api/reset", method="POST"))
