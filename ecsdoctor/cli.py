@@ -38,6 +38,15 @@ KnowledgeOpt = Annotated[
     Path | None,
     typer.Option("--knowledge", help="Use the knowledge entries in this directory instead."),
 ]
+ClusterOpt = Annotated[str | None, typer.Option("--cluster", help="Cluster name or ARN.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region.")]
+ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile.")]
+EndpointOpt = Annotated[str | None, typer.Option("--endpoint-url", help="Custom AWS endpoint.")]
+RoleOpt = Annotated[
+    str | None, typer.Option("--role-arn", help="Assume this role to read the account.")
+]
 
 
 def _out(text: str) -> None:
@@ -110,21 +119,17 @@ def diagnose_cmd(
     service: Annotated[
         str | None, typer.Option("--service", help="Service name (with --cluster) or ARN.")
     ] = None,
-    cluster: Annotated[str | None, typer.Option("--cluster", help="Cluster name or ARN.")] = None,
+    cluster: ClusterOpt = None,
     events: Annotated[
         str | None, typer.Option("--events", help="Saved JSON or text file; '-' for stdin.")
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
-    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    fmt: FormatOpt = Format.TEXT,
+    as_json: JsonOpt = False,
     offline: Annotated[bool, typer.Option("--offline", help="Make no AWS call.")] = False,
-    region: Annotated[str | None, typer.Option("--region", help="AWS region.")] = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
-    endpoint_url: Annotated[
-        str | None, typer.Option("--endpoint-url", help="Custom AWS endpoint.")
-    ] = None,
-    role_arn: Annotated[
-        str | None, typer.Option("--role-arn", help="Assume this role to read the account.")
-    ] = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    role_arn: RoleOpt = None,
     knowledge: KnowledgeOpt = None,
 ) -> None:
     """Diagnose a stopped task, a service or saved events; name the root cause with its evidence."""
@@ -168,20 +173,16 @@ def diagnose_cmd(
 
 @app.command("scan")
 def scan_cmd(
-    cluster: Annotated[str | None, typer.Option("--cluster", help="Cluster name or ARN.")] = None,
+    cluster: ClusterOpt = None,
     all_clusters: Annotated[
         bool, typer.Option("--all-clusters", help="Scan every cluster of the region.")
     ] = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
-    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
-    region: Annotated[str | None, typer.Option("--region", help="AWS region.")] = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
-    endpoint_url: Annotated[
-        str | None, typer.Option("--endpoint-url", help="Custom AWS endpoint.")
-    ] = None,
-    role_arn: Annotated[
-        str | None, typer.Option("--role-arn", help="Assume this role to read the account.")
-    ] = None,
+    fmt: FormatOpt = Format.TEXT,
+    as_json: JsonOpt = False,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    role_arn: RoleOpt = None,
     knowledge: KnowledgeOpt = None,
 ) -> None:
     """Every service of a cluster: which are unhealthy, and their root causes, grouped."""
@@ -224,8 +225,8 @@ class _progress:
 def demo_cmd(
     scenario: Annotated[str | None, typer.Argument(help="Scenario name (see --list).")] = None,
     list_only: Annotated[bool, typer.Option("--list", help="List the scenarios.")] = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
-    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    fmt: FormatOpt = Format.TEXT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Diagnose a broken account emulated in-process (moto): no AWS account needed."""
     try:

@@ -18,6 +18,7 @@ import regex
 from ecsdoctor.aws.reader import AwsReader
 from ecsdoctor.errors import ApiError, AwsSetupError, ReadError
 from ecsdoctor.redaction import redact
+from ecsdoctor.snapshot import describe_security_groups
 
 Raw = Mapping[str, Any]
 
@@ -345,13 +346,8 @@ class ServiceSnapshot:
         return balancers[0] if balancers else None
 
     def security_groups(self, group_ids: Sequence[str]) -> dict[str, Raw]:
-        """Security groups by id (one request for the lot)."""
-        if not group_ids:
-            return {}
-        groups = self.reader.call(
-            "ec2", "DescribeSecurityGroups", region=self.region, GroupIds=sorted(set(group_ids))
-        ).get("SecurityGroups", [])
-        return {g["GroupId"]: g for g in groups}
+        """Security groups by id (one request for the lot, shared with the task snapshots)."""
+        return describe_security_groups(self.reader, self.region, group_ids)
 
     def subnets(self, subnet_ids: Sequence[str]) -> dict[str, Raw]:
         """Subnets by id (one request for the lot)."""

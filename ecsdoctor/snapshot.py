@@ -46,6 +46,18 @@ class SecretRef:
     json_key: str | None = None
 
 
+def describe_security_groups(
+    reader: AwsReader, region: str, group_ids: Sequence[str]
+) -> dict[str, Raw]:
+    """Security groups by id in one memoised request (sorted ids: one cache key per set)."""
+    if not group_ids:
+        return {}
+    groups = reader.call(
+        "ec2", "DescribeSecurityGroups", region=region, GroupIds=sorted(set(group_ids))
+    ).get("SecurityGroups", [])
+    return {g["GroupId"]: g for g in groups}
+
+
 class TaskSnapshot:
     """A stopped (or running) task and everything it needed, read lazily and cached."""
 
@@ -372,12 +384,7 @@ class TaskSnapshot:
 
     def security_groups(self, group_ids: Sequence[str]) -> dict[str, Raw]:
         """Security groups by id (one request for the lot)."""
-        if not group_ids:
-            return {}
-        groups = self.reader.call(
-            "ec2", "DescribeSecurityGroups", region=self.region, GroupIds=sorted(set(group_ids))
-        ).get("SecurityGroups", [])
-        return {g["GroupId"]: g for g in groups}
+        return describe_security_groups(self.reader, self.region, group_ids)
 
     def network_acl_for(self, subnet_id: str) -> Raw | None:
         """The network ACL associated with the subnet."""

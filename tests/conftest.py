@@ -54,3 +54,23 @@ def _pin_moto_task_state() -> None:
     state_manager.set_transition(
         model_name="ecs::task", transition={"progression": "manual", "times": 10**9}
     )
+
+
+class Recorder:
+    """Every operation a session's clients attempt, recorded before the request is built."""
+
+    def __init__(self, session: object) -> None:
+        self.calls: list[str] = []
+        session.events.register("provide-client-params.*.*", self._seen)  # type: ignore[attr-defined]
+
+    def _seen(self, model: object, **_: object) -> None:
+        from ecsdoctor.aws.operations import IAM_PREFIX
+
+        service = model.service_model.service_name  # type: ignore[attr-defined]
+        self.calls.append(f"{IAM_PREFIX.get(service, service)}:{model.name}")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def recorder() -> type[Recorder]:
+    """The Recorder class: `recorder(session).calls` lists every operation the session tried."""
+    return Recorder

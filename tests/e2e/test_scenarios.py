@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ecsdoctor.aws.operations import FORBIDDEN, IAM_PREFIX, is_allowed
+from ecsdoctor.aws.operations import FORBIDDEN, is_allowed
 from ecsdoctor.demo import SCENARIOS
 from ecsdoctor.diagnose import diagnose_task
 from ecsdoctor.errors import AwsSetupError
@@ -20,18 +20,6 @@ BUILD = boto3.session.Session(region_name="us-east-1")
 LEAK = "SECRET_VALUE_SHOULD_NEVER_PRINT"
 
 
-class Recorder:
-    """Every operation a session's clients attempt, recorded before the request is built."""
-
-    def __init__(self, session: boto3.session.Session) -> None:
-        self.calls: list[str] = []
-        session.events.register("provide-client-params.*.*", self._seen)
-
-    def _seen(self, model: Any, **_: Any) -> None:
-        prefix = IAM_PREFIX.get(model.service_model.service_name, model.service_model.service_name)
-        self.calls.append(f"{prefix}:{model.name}")
-
-
 @pytest.fixture
 def account() -> Iterator[None]:
     with mock_aws():
@@ -39,10 +27,10 @@ def account() -> Iterator[None]:
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_scenario_diagnosed_to_its_root_cause(name: str, account: None) -> None:
+def test_scenario_diagnosed_to_its_root_cause(name: str, account: None, recorder: type) -> None:
     scenario = SCENARIOS[name].build(BUILD)
     session = boto3.session.Session(region_name="us-east-1")
-    recorder = Recorder(session)
+    calls = recorder(session)
     diagnosis = diagnose_task(scenario.task_arn, cluster=scenario.cluster, session=session)
 
     if scenario.expected is None:
@@ -61,10 +49,10 @@ def test_scenario_diagnosed_to_its_root_cause(name: str, account: None) -> None:
             for e in top.evidence
         )
     # Read-only, always: every attempted operation is on the allow-list, none reads a secret.
-    assert recorder.calls, "the diagnosis made no AWS call"
-    assert all(is_allowed(op) for op in recorder.calls), sorted(set(recorder.calls))
-    assert not set(recorder.calls) & FORBIDDEN
-    assert diagnosis.api_calls >= len(set(recorder.calls)) > 0
+    assert calls.calls, "the diagnosis made no AWS call"
+    assert all(is_allowed(op) for op in calls.calls), sorted(set(calls.calls))
+    assert not set(calls.calls) & FORBIDDEN
+    assert diagnosis.api_calls >= len(set(calls.calls)) > 0
     # Never leak: the environment value in the task definition appears in no output format.
     for fmt in Format:
         assert LEAK not in render(fmt, diagnosis)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from ecsdoctor.aws.operations import FORBIDDEN, IAM_PREFIX, is_allowed
+from ecsdoctor.aws.operations import FORBIDDEN, is_allowed
 from ecsdoctor.demo.service_scenarios import SERVICE_SCENARIOS
 from ecsdoctor.errors import AwsSetupError, InputError
 from ecsdoctor.models import Severity
@@ -21,18 +20,6 @@ BUILD = boto3.session.Session(region_name="us-east-1")
 LEAK = "SECRET_VALUE_SHOULD_NEVER_PRINT"
 
 
-class Recorder:
-    """Every operation a session's clients attempt, recorded before the request is built."""
-
-    def __init__(self, session: boto3.session.Session) -> None:
-        self.calls: list[str] = []
-        session.events.register("provide-client-params.*.*", self._seen)
-
-    def _seen(self, model: Any, **_: Any) -> None:
-        prefix = IAM_PREFIX.get(model.service_model.service_name, model.service_model.service_name)
-        self.calls.append(f"{prefix}:{model.name}")
-
-
 @pytest.fixture
 def account() -> Iterator[None]:
     with mock_aws():
@@ -40,10 +27,12 @@ def account() -> Iterator[None]:
 
 
 @pytest.mark.parametrize("name", list(SERVICE_SCENARIOS))
-def test_service_scenario_diagnosed_to_its_root_cause(name: str, account: None) -> None:
+def test_service_scenario_diagnosed_to_its_root_cause(
+    name: str, account: None, recorder: type
+) -> None:
     scenario = SERVICE_SCENARIOS[name].build(BUILD)
     session = boto3.session.Session(region_name="us-east-1")
-    recorder = Recorder(session)
+    calls = recorder(session)
     diagnosis = diagnose_service(scenario.service, cluster=scenario.cluster, session=session)
 
     assert diagnosis.subject.type == "service"
@@ -70,9 +59,9 @@ def test_service_scenario_diagnosed_to_its_root_cause(name: str, account: None) 
         matched = {m.signal: m.entry for m in diagnosis.matches}
         for index in events:
             assert index in matched, diagnosis.signals[index].text
-    assert recorder.calls
-    assert all(is_allowed(op) for op in recorder.calls), sorted(set(recorder.calls))
-    assert not set(recorder.calls) & FORBIDDEN
+    assert calls.calls
+    assert all(is_allowed(op) for op in calls.calls), sorted(set(calls.calls))
+    assert not set(calls.calls) & FORBIDDEN
     for fmt in Format:
         assert LEAK not in render(fmt, diagnosis)
 
