@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import click
 import typer
@@ -19,6 +19,7 @@ from ecsdoctor.diagnose import diagnose_events, diagnose_task, load_knowledge
 from ecsdoctor.errors import EcsDoctorError, InputError
 from ecsdoctor.explain import Explanation, explain_signals
 from ecsdoctor.ingest import iter_messages, parse_lines, read_source
+from ecsdoctor.kb import KnowledgeBase
 from ecsdoctor.kb.lint import coverage_rows, lint_examples, lint_samples
 from ecsdoctor.redaction import printable
 from ecsdoctor.report import Format, render
@@ -134,21 +135,14 @@ def diagnose_cmd(
 ) -> None:
     """Diagnose a stopped task, a service or saved events; name the root cause with its evidence."""
     kb = load_knowledge(knowledge)
+    access = _access(region, profile, endpoint_url, role_arn, kb)
     if sum(x is not None for x in (task, service, events)) != 1:
         raise InputError("give exactly one of --task ARN, --service NAME or --events FILE")
     if service is not None:
         if offline:
             raise InputError("--service needs AWS; drop --offline or use --events")
         with _progress("reading the service, its events and stopped tasks"):
-            diagnosis = diagnose_service(
-                service,
-                cluster=cluster,
-                region=region,
-                profile=profile,
-                endpoint_url=endpoint_url,
-                role_arn=role_arn,
-                knowledge=kb,
-            )
+            diagnosis = diagnose_service(service, cluster=cluster, **access)
     elif events is not None:
         if not offline:
             raise InputError("saved events are diagnosed offline: add --offline")
@@ -158,15 +152,7 @@ def diagnose_cmd(
             raise InputError("--task needs AWS; drop --offline or use --events")
         assert task is not None
         with _progress("reading the task and its dependencies"):
-            diagnosis = diagnose_task(
-                task,
-                cluster=cluster,
-                region=region,
-                profile=profile,
-                endpoint_url=endpoint_url,
-                role_arn=role_arn,
-                knowledge=kb,
-            )
+            diagnosis = diagnose_task(task, cluster=cluster, **access)
     _out(render(Format.JSON if as_json else fmt, diagnosis))
     raise typer.Exit(0 if diagnosis.root_causes else 1)
 
@@ -193,14 +179,27 @@ def scan_cmd(
         diagnosis = scan_cluster(
             cluster,
             all_clusters=all_clusters,
-            region=region,
-            profile=profile,
-            endpoint_url=endpoint_url,
-            role_arn=role_arn,
-            knowledge=kb,
+            **_access(region, profile, endpoint_url, role_arn, kb),
         )
     _out(render(Format.JSON if as_json else fmt, diagnosis))
     raise typer.Exit(0 if diagnosis.root_causes else 1)
+
+
+def _access(
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    role_arn: str | None,
+    kb: KnowledgeBase,
+) -> dict[str, Any]:
+    """The keyword arguments every live entry point takes: how to reach AWS, which knowledge."""
+    return {
+        "region": region,
+        "profile": profile,
+        "endpoint_url": endpoint_url,
+        "role_arn": role_arn,
+        "knowledge": kb,
+    }
 
 
 class _progress:

@@ -98,6 +98,7 @@ def build_service_graph(svc: ServiceSnapshot, snaps: Sequence[TaskSnapshot]) -> 
     for snap in snaps:
         graph = nx.compose(graph, build_resource_graph(snap))
         graph.add_edge(svc.arn, snap.task_arn)
+    if snaps:
         graph.add_edge(svc.arn, f"service:{svc.name}")
     graph.add_node(svc.cluster_arn, kind="cluster")
     graph.add_edge(svc.arn, svc.cluster_arn)

@@ -51,8 +51,10 @@ from ecsdoctor.service import (
     group_tasks,
     list_service_names,
     normalize_reason,
+    stopped_at,
     stopped_tasks,
     task_example,
+    timestamp,
 )
 from ecsdoctor.snapshot import TaskSnapshot
 
@@ -95,29 +97,13 @@ def _is_failure(task: Raw, kb: KnowledgeBase) -> bool:
     )
 
 
-def _seconds(value: object) -> float | None:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None
-
-
 def _failure_group(group: TaskGroup, service: str | None) -> FailureGroup:
-    times = [
-        _seconds(t.get("stoppedAt") or t.get("createdAt"))
-        for t in group.tasks
-        if t.get("stoppedAt") or t.get("createdAt")
-    ]
-    stamps = sorted(t for t in times if t is not None)
+    stamps = sorted(t for t in map(stopped_at, group.tasks) if t is not None)
     ran = [
         stop - start
         for t in group.tasks
-        if (start := _seconds(t.get("startedAt"))) is not None
-        and (stop := _seconds(t.get("stoppingAt") or t.get("stoppedAt"))) is not None
+        if (start := timestamp(t.get("startedAt"))) is not None
+        and (stop := timestamp(t.get("stoppingAt") or t.get("stoppedAt"))) is not None
     ]
     return FailureGroup(
         reason=group.key,
@@ -149,20 +135,17 @@ def _service_signals(service: Raw, builder: _Builder) -> None:
 
 
 def _run_service(
-    aws: AwsReader,
-    service: Raw,
-    tasks: Sequence[Raw],
-    kb: KnowledgeBase,
-    region: str,
-    account: str,
+    svc: ServiceSnapshot, tasks: Sequence[Raw], failed: Sequence[Raw], kb: KnowledgeBase
 ) -> _ServiceRun:
-    """Diagnose one service: its events, its distinct task failures, its own settings."""
+    """Diagnose one service: its events, its distinct task failures, its own settings.
+
+    `tasks` are the service's stopped tasks, `failed` those of them that failed.
+    """
     from ecsdoctor.checks import REGISTRY, ServiceContext, run_check
 
-    svc = ServiceSnapshot(aws, service, region, account)
+    aws, service, region, account = svc.reader, svc.raw, svc.region, svc.account
     builder = _Builder("service")
     _service_signals(service, builder)
-    failed = [t for t in tasks if _is_failure(t, kb)]
     task_groups = group_tasks(failed)
     groups = [_failure_group(g, svc.name) for g in task_groups]
     notes: list[str] = []
@@ -258,17 +241,14 @@ def _stand_in_task(svc: ServiceSnapshot) -> dict[str, Any]:
 
 def _with_causes(run: _ServiceRun, roots: Sequence[Finding]) -> list[FailureGroup]:
     """Each failure group with the root causes its own task's checks confirmed."""
-    keys_by_result = {f"{f.check}:{f.resource}": f.key for f in roots}
+    keys = {f.key for f in roots}
     out = []
     for group in run.groups:
-        causes = []
+        causes: list[str] = []
         for r in run.group_results.get(group.reason, []):
-            key = f"{r.check}:{r.resource}"
-            finding_key = keys_by_result.get(key) or next(
-                (f.key for f in roots if f.kind == r.kind and f.resource == r.resource), None
-            )
-            if finding_key and finding_key not in causes and r.status is Status.CONFIRMED:
-                causes.append(finding_key)
+            key = f"{r.kind}:{r.resource}"
+            if r.status is Status.CONFIRMED and key in keys and key not in causes:
+                causes.append(key)
         out.append(replace(group, causes=tuple(causes)))
     return out
 
@@ -304,7 +284,8 @@ def diagnose_service(
     except ReadError as err:
         raise AwsSetupError(f"cannot list the service's stopped tasks: {err}") from err
     mine = [t for t in tasks if t.get("group") == f"service:{ref.name}"]
-    run = _run_service(aws, raw, mine, kb, region_name, account)
+    svc = ServiceSnapshot(aws, raw, region_name, account)
+    run = _run_service(svc, mine, [t for t in mine if _is_failure(t, kb)], kb)
     verdicts = _verdicts(run.results, run.matches, kb, run.graph, run.svc.arn)
     groups = _with_causes(run, verdicts.roots)
     return Diagnosis(
@@ -342,7 +323,7 @@ def _symptoms(svc: ServiceSnapshot, failed: int, kb: KnowledgeBase, now: float) 
     if state == "FAILED":
         problems.append(f"deployment FAILED ({primary.get('rolloutStateReason') or 'no reason'})")
     elif state == "IN_PROGRESS":
-        started = _seconds(primary.get("createdAt"))
+        started = timestamp(primary.get("createdAt"))
         if started is not None and now - started > STUCK_AFTER:
             problems.append(f"deployment in progress for {int((now - started) // 60)} min")
     if svc.running < svc.desired:
@@ -412,13 +393,13 @@ def scan_cluster(
         for raw in services:
             svc = ServiceSnapshot(aws, raw, region_name, account)
             own = by_group.get(f"service:{svc.name}", [])
-            failed = sum(1 for t in own if _is_failure(t, kb))
+            failed = [t for t in own if _is_failure(t, kb)]
             try:
-                problems = _symptoms(svc, failed, kb, now)
+                problems = _symptoms(svc, len(failed), kb, now)
             except ReadError as err:
                 problems = [f"could not read target health ({err.permission})"]
             if problems:
-                runs.append(_run_service(aws, raw, own, kb, region_name, account))
+                runs.append(_run_service(svc, own, failed, kb))
             statuses.append(
                 ServiceStatus(
                     name=svc.name,
@@ -428,7 +409,7 @@ def scan_cluster(
                     running=svc.running,
                     rollout_state=(svc.primary or {}).get("rolloutState"),
                     problems=tuple(problems),
-                    failed_tasks=failed,
+                    failed_tasks=len(failed),
                 )
             )
     signals: list[Signal] = []

@@ -43,7 +43,6 @@ def describe_services(
             region=region,
             cluster=cluster,
             services=batch,
-            include=["TAGS"],
         )
         for batch in _batches(list(names), DESCRIBE_SERVICES_BATCH)
     ]
@@ -104,28 +103,27 @@ def stopped_tasks(
         if isinstance(answer, ReadError):
             raise answer
         tasks.extend(answer.get("tasks") or [])
-    tasks.sort(key=lambda t: _time(t.get("stoppedAt") or t.get("createdAt")), reverse=True)
+    tasks.sort(key=lambda t: stopped_at(t) or 0.0, reverse=True)
     return tasks
 
 
-def _time(value: object) -> float:
+def timestamp(value: object) -> float | None:
+    """Epoch seconds of a boto3 datetime, a number or an ISO-8601 string (None if neither)."""
     if isinstance(value, datetime):
         return value.timestamp()
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
         try:
             return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
         except ValueError:
-            return 0.0
-    return 0.0
+            return None
+    return None
 
 
-def iso(value: object) -> str | None:
-    """ISO-8601 for a boto3 datetime (or pass a string through)."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value if isinstance(value, str) and value else None
+def stopped_at(task: Raw) -> float | None:
+    """When the task stopped (or was created, for one that never got that far)."""
+    return timestamp(task.get("stoppedAt") or task.get("createdAt"))
 
 
 # -- grouping failures ---------------------------------------------------------------------------
@@ -194,10 +192,7 @@ def group_tasks(tasks: Iterable[Raw]) -> list[TaskGroup]:
         groups.setdefault(task_failure_key(task), []).append(task)
     ordered = sorted(
         groups.items(),
-        key=lambda kv: (
-            -len(kv[1]),
-            -_time(kv[1][0].get("stoppedAt") or kv[1][0].get("createdAt")),
-        ),
+        key=lambda kv: (-len(kv[1]), -(stopped_at(kv[1][0]) or 0.0)),
     )
     return [TaskGroup(key, tuple(members)) for key, members in ordered]
 
@@ -260,6 +255,20 @@ class ServiceSnapshot:
     def capacity_provider_strategy(self) -> list[Raw]:
         """The service's capacity provider strategy (empty: the launch type or the default)."""
         return list(self.raw.get("capacityProviderStrategy") or [])
+
+    @property
+    def strategy(self) -> list[Raw]:
+        """The strategy that places its tasks: its own, else the cluster's default."""
+        if self.launch_type:
+            return []
+        return self.capacity_provider_strategy or list(
+            self.cluster.get("defaultCapacityProviderStrategy") or []
+        )
+
+    @property
+    def controller(self) -> str:
+        """The deployment controller: ECS (rolling), CODE_DEPLOY or EXTERNAL."""
+        return str((self.raw.get("deploymentController") or {}).get("type") or "ECS")
 
     @property
     def scheduling(self) -> str:
@@ -429,10 +438,11 @@ __all__ = [
     "TaskGroup",
     "describe_services",
     "group_tasks",
-    "iso",
     "list_service_names",
     "normalize_reason",
+    "stopped_at",
     "stopped_tasks",
     "task_example",
     "task_failure_key",
+    "timestamp",
 ]

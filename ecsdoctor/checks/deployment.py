@@ -21,9 +21,8 @@ def failed_task_count(ctx: ServiceContext) -> int:
 def circuit_breaker_disabled(ctx: ServiceContext) -> list[CheckResult]:
     """Tasks keep failing and the deployment circuit breaker is off, so ECS retries forever."""
     svc = ctx.svc
-    controller = (svc.raw.get("deploymentController") or {}).get("type") or "ECS"
     failed = failed_task_count(ctx)
-    if controller != "ECS" or failed == 0:
+    if svc.controller != "ECS" or failed == 0:
         return []
     breaker = svc.deployment_configuration.get("deploymentCircuitBreaker") or {}
     setting = Evidence(
@@ -70,8 +69,7 @@ def circuit_breaker_disabled(ctx: ServiceContext) -> list[CheckResult]:
 def deployment_deadlock(ctx: ServiceContext) -> list[CheckResult]:
     """minimumHealthyPercent and maximumPercent leave a rolling deployment no room to move."""
     svc = ctx.svc
-    controller = (svc.raw.get("deploymentController") or {}).get("type") or "ECS"
-    if controller != "ECS" or svc.scheduling != "REPLICA" or svc.desired <= 0:
+    if svc.controller != "ECS" or svc.scheduling != "REPLICA" or svc.desired <= 0:
         return []
     config = svc.deployment_configuration
     minimum = int(config.get("minimumHealthyPercent", 100))

@@ -23,24 +23,14 @@ FARGATE_SIZES: dict[int, tuple[int, int, int]] = {
 }
 
 
-def _uses_fargate(ctx: ServiceContext) -> bool:
+def _runs_on(ctx: ServiceContext, fargate: bool) -> bool:
+    """Whether the launch type, or any provider of the strategy, is Fargate (or EC2 instances)."""
     svc = ctx.svc
     if svc.launch_type:
-        return svc.launch_type == "FARGATE"
-    strategy = svc.capacity_provider_strategy or list(
-        svc.cluster.get("defaultCapacityProviderStrategy") or []
+        return svc.launch_type == ("FARGATE" if fargate else "EC2")
+    return any(
+        str(s.get("capacityProvider", "")).startswith("FARGATE") is fargate for s in svc.strategy
     )
-    return any(str(s.get("capacityProvider", "")).startswith("FARGATE") for s in strategy)
-
-
-def _uses_instances(ctx: ServiceContext) -> bool:
-    svc = ctx.svc
-    if svc.launch_type:
-        return svc.launch_type == "EC2"
-    strategy = svc.capacity_provider_strategy or list(
-        svc.cluster.get("defaultCapacityProviderStrategy") or []
-    )
-    return any(not str(s.get("capacityProvider", "")).startswith("FARGATE") for s in strategy)
 
 
 def _placement_trouble(ctx: ServiceContext) -> bool:
@@ -55,7 +45,7 @@ def _placement_trouble(ctx: ServiceContext) -> bool:
 @check("task_definition", rank=20, scope="service")
 def fargate_size(ctx: ServiceContext) -> list[CheckResult]:
     """The task definition's CPU and memory are not a combination Fargate offers."""
-    if not _uses_fargate(ctx):
+    if not _runs_on(ctx, fargate=True):
         return []
     svc = ctx.svc
     definition = svc.task_definition()
@@ -154,17 +144,12 @@ def _remaining(instance: Raw) -> tuple[int, int, set[int]]:
 @check("container_instance", rank=20, scope="service")
 def container_instances(ctx: ServiceContext) -> list[CheckResult]:
     """No registered, connected container instance has the CPU, memory, ports or attributes."""
-    if not _uses_instances(ctx) or not _placement_trouble(ctx):
+    if not _runs_on(ctx, fargate=False) or not _placement_trouble(ctx):
         return []
     svc = ctx.svc
-    strategy = svc.capacity_provider_strategy or list(
-        svc.cluster.get("defaultCapacityProviderStrategy") or []
-    )
     # A strategy naming an unusable provider explains an empty cluster.
     depends = tuple(
-        f"placement.capacity_provider:{s.get('capacityProvider')}"
-        for s in strategy[:1]
-        if not svc.launch_type
+        f"placement.capacity_provider:{s.get('capacityProvider')}" for s in svc.strategy[:1]
     )
     definition = svc.task_definition()
     cpu, memory, ports = _needs(definition)
@@ -260,14 +245,9 @@ def container_instances(ctx: ServiceContext) -> list[CheckResult]:
 def capacity_provider(ctx: ServiceContext) -> list[CheckResult]:
     """The capacity provider strategy names providers the cluster lacks or that are not ACTIVE."""
     svc = ctx.svc
-    if svc.launch_type:
+    if not svc.strategy:
         return []
-    strategy = svc.capacity_provider_strategy or list(
-        svc.cluster.get("defaultCapacityProviderStrategy") or []
-    )
-    if not strategy:
-        return []
-    names = [str(s.get("capacityProvider")) for s in strategy]
+    names = [str(s.get("capacityProvider")) for s in svc.strategy]
     attached = set(svc.cluster.get("capacityProviders") or [])
     providers, unknown = svc.capacity_providers(names)
     problems = [f"{n} is not associated with the cluster" for n in names if n not in attached]

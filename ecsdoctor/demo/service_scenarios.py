@@ -120,6 +120,15 @@ _ROLLED_BACK = {
     "stopped": 4,
 }
 
+# Tasks replaced by the scheduler after failing their load balancer health checks.
+_ELB_FAILING = {
+    "events": (UNHEALTHY,),
+    "stopped": 3,
+    "stop_code": "ServiceSchedulerInitiated",
+    "exit_code": 143,
+    "stopped_reason": ELB_FAILED,
+}
+
 _SPECS: tuple[ServiceScenarioSpec, ...] = (
     _spec(
         "service-rollback-no-endpoint",
@@ -163,12 +172,8 @@ _SPECS: tuple[ServiceScenarioSpec, ...] = (
             account=_NAT,
             lb_ingress=False,
             unhealthy_targets="Target.Timeout",
-            events=(UNHEALTHY,),
-            stopped=3,
-            stop_code="ServiceSchedulerInitiated",
-            exit_code=143,
+            **_ELB_FAILING,  # type: ignore[arg-type]
             ran_seconds=120,
-            stopped_reason=ELB_FAILED,
         ),
         _named("load_balancer.security_group_blocks", "security_group", "task_sg"),
     ),
@@ -179,12 +184,8 @@ _SPECS: tuple[ServiceScenarioSpec, ...] = (
             account=_NAT,
             health_check_port="80",
             unhealthy_targets="Target.FailedHealthChecks",
-            events=(UNHEALTHY,),
-            stopped=3,
-            stop_code="ServiceSchedulerInitiated",
-            exit_code=143,
+            **_ELB_FAILING,  # type: ignore[arg-type]
             ran_seconds=120,
-            stopped_reason=ELB_FAILED,
         ),
         _named("load_balancer.health_check_port", "target_group", "target_group"),
     ),
@@ -196,12 +197,8 @@ _SPECS: tuple[ServiceScenarioSpec, ...] = (
             start_period=120,
             grace_period=None,
             unhealthy_targets="Target.ResponseCodeMismatch",
-            events=(UNHEALTHY,),
-            stopped=3,
-            stop_code="ServiceSchedulerInitiated",
-            exit_code=143,
+            **_ELB_FAILING,  # type: ignore[arg-type]
             ran_seconds=45,
-            stopped_reason=ELB_FAILED,
         ),
         lambda b: Expected("deployment.grace_period_too_short", "service", b.service_arn),
     ),
@@ -321,12 +318,8 @@ def build_cluster(session: boto3.session.Session, mix: ClusterMix) -> dict[str, 
                 account=account,
                 health_check_port="80",
                 unhealthy_targets="Target.FailedHealthChecks",
-                events=(UNHEALTHY,),
-                stopped=n,
-                stop_code="ServiceSchedulerInitiated",
-                exit_code=143,
                 ran_seconds=120,
-                stopped_reason=ELB_FAILED,
+                **{**_ELB_FAILING, "stopped": n},  # type: ignore[arg-type]
             ),
         )
         for i in range(mix.wrong_port)

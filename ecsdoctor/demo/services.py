@@ -77,7 +77,6 @@ def add_service(
 ) -> BuiltService:
     """Add one more service to an account built by build_account (a scan builds fifty)."""
     ecs = session.client("ecs", region_name=REGION)
-    family = ids["task_definition"].rsplit("/", 1)[-1].split(":")[0]
     taskdef = ids["task_definition"]
     if spec.start_period is not None or spec.image is not None or spec.log_group is not None:
         taskdef = _register_revision(ecs, ids, spec.start_period, spec.image, spec.log_group)
@@ -107,7 +106,6 @@ def add_service(
     arn = service["serviceArn"]
     ids[f"service.{name}"] = arn
     ids["service"] = arn
-    ids["family"] = family
     _plant_service(spec, ids, name, taskdef)
     if spec.stopped:
         _plant_stopped_tasks(session, spec, ids, name, taskdef)
@@ -341,4 +339,3 @@ def _plant_stopped_tasks(
         container.exitCode = spec.exit_code
         if spec.stop_code == "TaskFailedToStart":
             container.reason = reason
-        ids.setdefault(f"stopped.{name}", task["taskArn"])
