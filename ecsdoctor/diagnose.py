@@ -304,14 +304,14 @@ def diagnose_task(
     """Diagnose one task live, read-only: its signals, each hypothesis checked, the root cause."""
     from ecsdoctor.arn import parse_task_ref
     from ecsdoctor.graph import build_resource_graph
-    from ecsdoctor.ingest import _Builder
+    from ecsdoctor.ingest import SignalBuilder
     from ecsdoctor.snapshot import TaskSnapshot
 
     kb = knowledge or load_knowledge()
     ref = parse_task_ref(task, cluster)
     aws = _reader(reader, session, region or ref.region, profile, endpoint_url, role_arn)
     snap = TaskSnapshot(aws, ref)
-    builder = _Builder("task")
+    builder = SignalBuilder("task")
     builder.add(dict(snap.task), "task")
     signals = tuple(builder.signals)
     matches = kb.match_all(signals)

@@ -161,7 +161,7 @@ def _parse_json(text: str, name: str) -> Document:
                     f"{first.msg} (not JSON lines either: line {number}: {err.msg})"
                 ) from err
         shape = "jsonl"
-    builder = _Builder(name)
+    builder = SignalBuilder(name)
     for index, doc in enumerate(docs):
         builder.add(doc, f"{name}: item {index + 1}" if len(docs) > 1 else name)
     if not builder.signals and not builder.tasks and not builder.services:
@@ -176,7 +176,7 @@ def _parse_json(text: str, name: str) -> Document:
     )
 
 
-class _Builder:
+class SignalBuilder:
     """Accumulates signals and records across the documents of one input."""
 
     def __init__(self, name: str) -> None:

@@ -29,7 +29,7 @@ from ecsdoctor.diagnose import (
 )
 from ecsdoctor.errors import AwsSetupError, ReadError
 from ecsdoctor.graph import build_service_graph
-from ecsdoctor.ingest import _Builder
+from ecsdoctor.ingest import SignalBuilder
 from ecsdoctor.kb import KnowledgeBase
 from ecsdoctor.models import (
     CheckResult,
@@ -82,7 +82,7 @@ class _ServiceRun:
 
 def _is_failure(task: Raw, kb: KnowledgeBase) -> bool:
     """A stopped task failed unless everything it says is a known informational message."""
-    builder = _Builder("task")
+    builder = SignalBuilder("task")
     builder.add(dict(task), "task")
     if not builder.signals:
         return False
@@ -119,7 +119,7 @@ def _failure_group(group: TaskGroup, service: str | None) -> FailureGroup:
     )
 
 
-def _service_signals(service: Raw, builder: _Builder) -> None:
+def _service_signals(service: Raw, builder: SignalBuilder) -> None:
     """Distinct service events (newest first in ECS, kept oldest first) and failed rollouts."""
     seen: set[str] = set()
     kept: list[Raw] = []
@@ -144,7 +144,7 @@ def _run_service(
     from ecsdoctor.checks import REGISTRY, ServiceContext, run_check
 
     aws, service, region, account = svc.reader, svc.raw, svc.region, svc.account
-    builder = _Builder("service")
+    builder = SignalBuilder("service")
     _service_signals(service, builder)
     task_groups = group_tasks(failed)
     groups = [_failure_group(g, svc.name) for g in task_groups]
