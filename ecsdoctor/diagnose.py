@@ -6,7 +6,6 @@ diagnosis (`diagnose_task`) checks each hypothesis with read-only AWS calls.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, partial
@@ -29,7 +28,7 @@ from ecsdoctor.models import (
 )
 
 if TYPE_CHECKING:
-    from ecsdoctor.aws.reader import AwsReader
+    from ecsdoctor.aws.protocol import Reader
     from ecsdoctor.snapshot import TaskSnapshot
 
 
@@ -299,7 +298,7 @@ def diagnose_task(
     endpoint_url: str | None = None,
     role_arn: str | None = None,
     knowledge: KnowledgeBase | None = None,
-    reader: object | None = None,
+    reader: Reader | None = None,
 ) -> Diagnosis:
     """Diagnose one task live, read-only: its signals, each hypothesis checked, the root cause."""
     from ecsdoctor.arn import parse_task_ref
@@ -346,59 +345,25 @@ def diagnose_task(
 
 
 def _reader(
-    reader: object | None,
+    reader: Reader | None,
     session: object | None,
     region: str | None,
     profile: str | None,
     endpoint_url: str | None,
     role_arn: str | None,
-) -> AwsReader:
-    from ecsdoctor.aws.reader import AwsReader
-
-    if isinstance(reader, AwsReader):
+) -> Reader:
+    """The caller's reader, or a live one for these access settings."""
+    if reader is not None:
         return reader
-    return make_reader(
-        session=session,
-        region=region,
-        profile=profile,
-        endpoint_url=endpoint_url,
-        role_arn=role_arn,
-    )
+    import boto3.session
+
+    from ecsdoctor.aws.session import AwsAccess, open_reader
+
+    if session is not None and not isinstance(session, boto3.session.Session):
+        raise TypeError("session must be a boto3.session.Session")
+    return open_reader(AwsAccess(session, None, profile, endpoint_url, role_arn), region)
 
 
 def parse_arn_subject(cluster_arn: str) -> str:
     """The cluster name from its ARN (or the name itself)."""
     return cluster_arn.rsplit("/", 1)[-1]
-
-
-def make_reader(
-    *,
-    session: object | None = None,
-    region: str | None = None,
-    profile: str | None = None,
-    endpoint_url: str | None = None,
-    role_arn: str | None = None,
-) -> AwsReader:
-    """One read-only reader for one diagnosis, honouring profile, region, endpoint and role."""
-    import boto3
-    import botocore.exceptions
-
-    from ecsdoctor.aws.reader import AwsReader, assume_role_session, validate_region
-    from ecsdoctor.errors import AwsSetupError
-
-    if session is None:
-        try:
-            session = boto3.session.Session(profile_name=profile)
-        except botocore.exceptions.ProfileNotFound as err:
-            raise AwsSetupError(f"AWS profile {profile!r} not found") from err
-    assert isinstance(session, boto3.session.Session)
-    chosen = region or session.region_name
-    if chosen:
-        chosen = (
-            validate_region(session, chosen)
-            if not endpoint_url and not os.environ.get("AWS_ENDPOINT_URL")
-            else chosen
-        )
-    if role_arn:
-        session = assume_role_session(session, role_arn, chosen)
-    return AwsReader(session, region=chosen, endpoint_url=endpoint_url)

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from ecsdoctor.arn import TaskRef, parse_arn, parse_cluster_name, parse_service_ref
-from ecsdoctor.aws.reader import AwsReader
+from ecsdoctor.aws.protocol import Reader
 from ecsdoctor.diagnose import (
     _captures,
     _hypotheses,
@@ -263,7 +263,7 @@ def diagnose_service(
     endpoint_url: str | None = None,
     role_arn: str | None = None,
     knowledge: KnowledgeBase | None = None,
-    reader: object | None = None,
+    reader: Reader | None = None,
 ) -> Diagnosis:
     """Diagnose a failing service live, read-only: events, deployments, stopped tasks, targets."""
     kb = knowledge or load_knowledge()
@@ -345,7 +345,7 @@ def _symptoms(svc: ServiceSnapshot, failed: int, kb: KnowledgeBase, now: float) 
     return problems
 
 
-def _cluster_names(aws: AwsReader, cluster: str | None, region: str | None) -> list[str]:
+def _cluster_names(aws: Reader, cluster: str | None, region: str | None) -> list[str]:
     if cluster:
         return [parse_cluster_name(cluster)]
     try:
@@ -364,7 +364,7 @@ def scan_cluster(
     endpoint_url: str | None = None,
     role_arn: str | None = None,
     knowledge: KnowledgeBase | None = None,
-    reader: object | None = None,
+    reader: Reader | None = None,
 ) -> Diagnosis:
     """Every service of a cluster (or of every cluster): which are unhealthy, and why, grouped."""
     if not cluster and not all_clusters:

@@ -15,7 +15,7 @@ from typing import Any
 
 import regex
 
-from ecsdoctor.aws.reader import AwsReader
+from ecsdoctor.aws.protocol import Reader
 from ecsdoctor.errors import ApiError, AwsSetupError, ReadError
 from ecsdoctor.redaction import redact
 from ecsdoctor.snapshot import describe_security_groups
@@ -32,7 +32,7 @@ def _batches(items: Sequence[str], size: int) -> list[list[str]]:
 
 
 def describe_services(
-    reader: AwsReader, cluster: str, names: Sequence[str], region: str | None = None
+    reader: Reader, cluster: str, names: Sequence[str], region: str | None = None
 ) -> tuple[list[Raw], list[str]]:
     """(services, names ECS reported MISSING), 10 per request, the requests concurrent."""
     calls = [
@@ -62,7 +62,7 @@ def describe_services(
     return services, missing
 
 
-def list_service_names(reader: AwsReader, cluster: str, region: str | None = None) -> list[str]:
+def list_service_names(reader: Reader, cluster: str, region: str | None = None) -> list[str]:
     """Every service ARN of the cluster (paginated ListServices)."""
     try:
         return list(
@@ -77,7 +77,7 @@ def list_service_names(reader: AwsReader, cluster: str, region: str | None = Non
 
 
 def stopped_tasks(
-    reader: AwsReader, cluster: str, region: str | None = None, service: str | None = None
+    reader: Reader, cluster: str, region: str | None = None, service: str | None = None
 ) -> list[Raw]:
     """The cluster's stopped tasks ECS still remembers (about an hour), newest first.
 
@@ -203,7 +203,7 @@ def group_tasks(tasks: Iterable[Raw]) -> list[TaskGroup]:
 class ServiceSnapshot:
     """One service, its cluster and its load balancing, read lazily through the shared reader."""
 
-    def __init__(self, reader: AwsReader, service: Raw, region: str, account: str) -> None:
+    def __init__(self, reader: Reader, service: Raw, region: str, account: str) -> None:
         self.reader = reader
         self.raw = service
         self.region = region

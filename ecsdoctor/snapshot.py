@@ -13,7 +13,7 @@ from functools import cached_property, partial
 from typing import Any
 
 from ecsdoctor.arn import ImageRef, TaskRef, parse_arn, parse_image
-from ecsdoctor.aws.reader import AwsReader
+from ecsdoctor.aws.protocol import Reader
 from ecsdoctor.errors import ApiError, AwsSetupError, ReadError
 
 Raw = Mapping[str, Any]
@@ -47,7 +47,7 @@ class SecretRef:
 
 
 def describe_security_groups(
-    reader: AwsReader, region: str, group_ids: Sequence[str]
+    reader: Reader, region: str, group_ids: Sequence[str]
 ) -> dict[str, Raw]:
     """Security groups by id in one memoised request (sorted ids: one cache key per set)."""
     if not group_ids:
@@ -63,7 +63,7 @@ class TaskSnapshot:
 
     def __init__(
         self,
-        reader: AwsReader,
+        reader: Reader,
         ref: TaskRef,
         task: Raw | None = None,
         service: Raw | None = None,
