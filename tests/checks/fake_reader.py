@@ -58,9 +58,9 @@ class FakeReader:
     ) -> FakeReader:
         """Answer `service.operation` (sent with at least `params`, in `region`) with `answer`.
 
-        Rules added first win, so add a narrow rule before a catch-all one.
+        The rule added last wins, so a row can build a working world and then break one read.
         """
-        self.rules.setdefault((service, operation), []).append(Rule(answer, region, params))
+        self.rules.setdefault((service, operation), []).insert(0, Rule(answer, region, params))
         return self
 
     def deny(self, service: str, operation: str, **params: Any) -> FakeReader:

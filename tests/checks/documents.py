@@ -1,0 +1,139 @@
+"""AWS response documents in the shapes boto3 returns them (botocore's service models).
+
+Only the fields a check reads are filled in, plus enough of the rest to look like the real thing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from ecsdoctor.errors import ApiError
+
+CREATED = datetime(2025, 11, 3, 9, 30, tzinfo=UTC)
+EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+
+def parameter(name: str, arn: str, key_id: str = "alias/aws/ssm") -> dict[str, Any]:
+    """One ssm DescribeParameters `Parameters[]` entry (SecureString)."""
+    return {
+        "Name": name,
+        "ARN": arn,
+        "Type": "SecureString",
+        "KeyId": key_id,
+        "LastModifiedDate": CREATED,
+        "LastModifiedUser": "arn:aws:iam::111122223333:role/deployer",
+        "Version": 3,
+        "Tier": "Standard",
+        "Policies": [],
+        "DataType": "text",
+    }
+
+
+def describe_secret(
+    arn: str, name: str, kms_key: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A secretsmanager DescribeSecret response (KmsKeyId absent: the AWS managed key)."""
+    doc: dict[str, Any] = {
+        "ARN": arn,
+        "Name": name,
+        "LastChangedDate": CREATED,
+        "CreatedDate": CREATED,
+        "VersionIdsToStages": {"3f9a9a58-3a2e-4d7b-9b1e-7c6f1e0f6a11": ["AWSCURRENT"]},
+        **extra,
+    }
+    if kms_key:
+        doc["KmsKeyId"] = kms_key
+    return doc
+
+
+def secret_not_found() -> ApiError:
+    """Secrets Manager's answer for a secret that does not exist (message as AWS words it)."""
+    return ApiError(
+        "secretsmanager:DescribeSecret",
+        "ResourceNotFoundException",
+        "Secrets Manager can't find the specified secret.",
+    )
+
+
+def describe_key(arn: str, state: str, manager: str = "CUSTOMER") -> dict[str, Any]:
+    """A kms DescribeKey response."""
+    region, account, key_id = arn.split(":")[3], arn.split(":")[4], arn.rsplit("/", 1)[-1]
+    meta: dict[str, Any] = {
+        "AWSAccountId": account,
+        "KeyId": key_id,
+        "Arn": arn,
+        "CreationDate": CREATED,
+        "Enabled": state == "Enabled",
+        "Description": f"secrets in {region}",
+        "KeyUsage": "ENCRYPT_DECRYPT",
+        "KeyState": state,
+        "Origin": "AWS_KMS",
+        "KeyManager": manager,
+        "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
+        "KeySpec": "SYMMETRIC_DEFAULT",
+        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
+        "MultiRegion": False,
+    }
+    if state == "PendingDeletion":
+        meta["DeletionDate"] = datetime(2025, 12, 3, tzinfo=UTC)
+        meta["PendingDeletionWindowInDays"] = 30
+    return {"KeyMetadata": meta}
+
+
+def trust_policy(service: str = "ecs-tasks.amazonaws.com") -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
+def get_role(arn: str, trust: dict[str, Any]) -> dict[str, Any]:
+    """An iam GetRole response (the trust policy URL-decoded, as boto3 hands it back)."""
+    name = arn.rsplit("/", 1)[-1]
+    return {
+        "Role": {
+            "Path": "/",
+            "RoleName": name,
+            "RoleId": "AROA" + name.upper().replace("-", "")[:16].ljust(17, "X"),
+            "Arn": arn,
+            "CreateDate": CREATED,
+            "AssumeRolePolicyDocument": trust,
+            "MaxSessionDuration": 3600,
+        }
+    }
+
+
+def no_such_role(name: str) -> ApiError:
+    """IAM's answer to GetRole for a role that does not exist."""
+    return ApiError("iam:GetRole", "NoSuchEntity", f"The role with name {name} cannot be found.")
+
+
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(actions: list[str] | str, resource: list[str] | str = "*") -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": actions, "Resource": resource}
+
+
+#: The documented content of AmazonECSTaskExecutionRolePolicy (version v1).
+EXECUTION_POLICY_DOCUMENT = policy(
+    allow(
+        [
+            "ecr:GetAuthorizationToken",
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:BatchGetImage",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        ]
+    )
+)
+
+
+def json_text(document: dict[str, Any]) -> str:
+    return json.dumps(document)
