@@ -13,6 +13,8 @@ from tests.checks.documents import (
     describe_key,
     describe_secret,
     parameter,
+)
+from tests.checks.documents import (
     secret_not_found as secret_missing,
 )
 from tests.checks.fake_reader import FakeReader
