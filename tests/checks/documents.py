@@ -137,3 +137,85 @@ EXECUTION_POLICY_DOCUMENT = policy(
 
 def json_text(document: dict[str, Any]) -> str:
     return json.dumps(document)
+
+
+def repository(region: str, account: str, name: str) -> dict[str, Any]:
+    """One ecr DescribeRepositories `repositories[]` entry."""
+    return {
+        "repositoryArn": f"arn:aws:ecr:{region}:{account}:repository/{name}",
+        "registryId": account,
+        "repositoryName": name,
+        "repositoryUri": f"{account}.dkr.ecr.{region}.amazonaws.com/{name}",
+        "createdAt": CREATED,
+        "imageTagMutability": "MUTABLE",
+        "imageScanningConfiguration": {"scanOnPush": False},
+        "encryptionConfiguration": {"encryptionType": "AES256"},
+    }
+
+
+def repository_not_found(account: str, name: str) -> ApiError:
+    """ECR's answer for a repository that does not exist."""
+    return ApiError(
+        "ecr:DescribeRepositories",
+        "RepositoryNotFoundException",
+        f"The repository with name '{name}' does not exist in the registry with id '{account}'",
+    )
+
+
+def image_not_found(account: str, name: str, tag: str) -> ApiError:
+    """ECR's answer to DescribeImages for a tag the repository does not hold."""
+    return ApiError(
+        "ecr:DescribeImages",
+        "ImageNotFoundException",
+        f"The image with imageId {{imageDigest:'null', imageTag:'{tag}'}} does not exist within "
+        f"the repository with name '{name}' in the registry with id '{account}'",
+    )
+
+
+def image_detail(account: str, name: str, tags: list[str], pushed: str) -> dict[str, Any]:
+    """One ecr DescribeImages `imageDetails[]` entry."""
+    return {
+        "registryId": account,
+        "repositoryName": name,
+        "imageDigest": "sha256:" + (tags[0].encode().hex() * 64)[:64],
+        "imageTags": tags,
+        "imageSizeInBytes": 48213597,
+        "imagePushedAt": datetime.fromisoformat(pushed),
+        "imageManifestMediaType": "application/vnd.oci.image.index.v1+json",
+        "artifactMediaType": "application/vnd.oci.image.config.v1+json",
+    }
+
+
+def image_index(*architectures: str) -> str:
+    """A multi-platform OCI image index, as BatchGetImage returns it in `imageManifest`."""
+    return json_text(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": "sha256:" + (arch.encode().hex() * 64)[:64],
+                    "size": 1043,
+                    "platform": {"architecture": arch, "os": "linux"},
+                }
+                for arch in architectures
+            ],
+        }
+    )
+
+
+def single_manifest() -> str:
+    """A single-platform image manifest: its architecture sits in the config blob."""
+    return json_text(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": "sha256:" + "c" * 64,
+                "size": 7023,
+            },
+            "layers": [],
+        }
+    )
