@@ -141,6 +141,52 @@ def service_context(
     )
 
 
+def service_document(
+    where: Where, name: str, definition: Mapping[str, Any], **extra: Any
+) -> dict[str, Any]:
+    """A describe-services `services[]` document: a Fargate service rolling out, nothing running."""
+    td = str(definition["taskDefinitionArn"])
+    return {
+        "serviceArn": where.service_arn(name),
+        "serviceName": name,
+        "clusterArn": where.cluster_arn,
+        "loadBalancers": [],
+        "serviceRegistries": [],
+        "status": "ACTIVE",
+        "desiredCount": 2,
+        "runningCount": 0,
+        "pendingCount": 0,
+        "launchType": "FARGATE",
+        "platformVersion": "LATEST",
+        "taskDefinition": td,
+        "deploymentConfiguration": {
+            "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+        },
+        "deployments": [
+            {
+                "id": "ecs-svc/4419361522350919283",
+                "status": "PRIMARY",
+                "taskDefinition": td,
+                "desiredCount": 2,
+                "pendingCount": 0,
+                "runningCount": 0,
+                "failedTasks": 0,
+                "launchType": "FARGATE",
+                "rolloutState": "IN_PROGRESS",
+                "rolloutStateReason": "ECS deployment ecs-svc/4419361522350919283 in progress.",
+            }
+        ],
+        "events": [],
+        "schedulingStrategy": "REPLICA",
+        "deploymentController": {"type": "ECS"},
+        "enableECSManagedTags": False,
+        "propagateTags": "NONE",
+        **extra,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One line of a check's table: a world to build and the verdict it must get.

@@ -163,3 +163,7 @@ def test_health_check_command_is_described_never_quoted() -> None:
     shown = [verdict.detail, verdict.remediation or "", *(e.detail for e in verdict.evidence)]
     assert verdict.status is Status.CONFIRMED
     assert not any(SECRET_TOKEN in text or "Authorization" in text for text in shown)
+
+
+#: Every check of the module and its table (test_registry reads them).
+TABLES = {health_check_command: ROWS}

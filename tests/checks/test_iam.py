@@ -839,3 +839,15 @@ MISPLACED_ROWS = [
 @pytest.mark.parametrize("row", MISPLACED_ROWS)
 def test_execution_policy_on_task_role(row: Row) -> None:
     verify(execution_policy_on_task_role, row)
+
+
+#: Every check of the module and its table (test_registry reads them).
+TABLES = {
+    execution_role_not_assumable: ASSUMABLE_ROWS,
+    task_role_not_assumable: TASK_ROLE_ROWS,
+    execution_role_denied_ecr: ECR_ROWS,
+    execution_role_denied_logs: LOGS_ROWS,
+    execution_role_denied_secrets: SECRETS_ROWS,
+    execution_role_denied_kms: KMS_ROWS,
+    execution_policy_on_task_role: MISPLACED_ROWS,
+}

@@ -591,3 +591,13 @@ PLATFORM_ROWS = [
 @pytest.mark.parametrize("row", PLATFORM_ROWS)
 def test_platform_mismatch(row: Row) -> None:
     verify(platform_mismatch, row)
+
+
+#: Every check of the module and its table (test_registry reads them).
+TABLES = {
+    uri_malformed: URI_ROWS,
+    registry_region_mismatch: REGION_ROWS,
+    repository_not_found: REPOSITORY_ROWS,
+    tag_not_found: TAG_ROWS,
+    platform_mismatch: PLATFORM_ROWS,
+}

@@ -150,3 +150,7 @@ ROWS = [
 @pytest.mark.parametrize("row", ROWS)
 def test_log_group_missing(row: Row) -> None:
     verify(log_group_missing, row)
+
+
+#: Every check of the module and its table (test_registry reads them).
+TABLES = {log_group_missing: ROWS}

@@ -348,3 +348,11 @@ KMS_ROWS = [
 @pytest.mark.parametrize("row", KMS_ROWS)
 def test_kms_key_unusable(row: Row) -> None:
     verify(kms_key_unusable, row)
+
+
+#: Every check of the module and its table (test_registry reads them).
+TABLES = {
+    parameter_not_found: PARAMETER_ROWS,
+    secret_not_found: SECRET_ROWS,
+    kms_key_unusable: KMS_ROWS,
+}
