@@ -219,3 +219,131 @@ def single_manifest() -> str:
             "layers": [],
         }
     )
+
+
+# -- EC2 networking -------------------------------------------------------------------------------
+def subnet(subnet_id: str, vpc_id: str, cidr: str, zone: str, account: str) -> dict[str, Any]:
+    """One ec2 DescribeSubnets `Subnets[]` entry."""
+    region = zone[:-1]
+    return {
+        "AvailabilityZone": zone,
+        "AvailabilityZoneId": f"{region[:2]}{region.split('-')[1][0]}1-az{'abcdef'.index(zone[-1]) + 1}",
+        "AvailableIpAddressCount": 245,
+        "CidrBlock": cidr,
+        "DefaultForAz": False,
+        "MapPublicIpOnLaunch": False,
+        "State": "available",
+        "SubnetId": subnet_id,
+        "VpcId": vpc_id,
+        "OwnerId": account,
+        "AssignIpv6AddressOnCreation": False,
+        "Ipv6CidrBlockAssociationSet": [],
+        "SubnetArn": f"arn:aws:ec2:{region}:{account}:subnet/{subnet_id}",
+    }
+
+
+def rule(port: int | None, *, cidr: str | None = None, group: str | None = None) -> dict[str, Any]:
+    """One IpPermissions entry: TCP `port` (None: all traffic) from a CIDR or a security group."""
+    perm: dict[str, Any] = (
+        {"IpProtocol": "-1"}
+        if port is None
+        else {"IpProtocol": "tcp", "FromPort": port, "ToPort": port}
+    )
+    perm["IpRanges"] = [{"CidrIp": cidr}] if cidr else []
+    perm["Ipv6Ranges"] = []
+    perm["PrefixListIds"] = []
+    perm["UserIdGroupPairs"] = [{"GroupId": group, "UserId": "111122223333"}] if group else []
+    return perm
+
+
+def security_group(
+    group_id: str,
+    vpc_id: str,
+    name: str,
+    inbound: list[dict[str, Any]],
+    outbound: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One ec2 DescribeSecurityGroups `SecurityGroups[]` entry (all outbound by default)."""
+    return {
+        "Description": f"{name} security group",
+        "GroupName": name,
+        "IpPermissions": inbound,
+        "OwnerId": "111122223333",
+        "GroupId": group_id,
+        "IpPermissionsEgress": [rule(None, cidr="0.0.0.0/0")] if outbound is None else outbound,
+        "VpcId": vpc_id,
+    }
+
+
+# -- Elastic Load Balancing -----------------------------------------------------------------------
+def target_group(
+    arn: str,
+    vpc_id: str,
+    lb_arn: str,
+    *,
+    health_port: str = "traffic-port",
+    target_type: str = "ip",
+) -> dict[str, Any]:
+    """One elbv2 DescribeTargetGroups `TargetGroups[]` entry."""
+    return {
+        "TargetGroupArn": arn,
+        "TargetGroupName": arn.split("/")[1],
+        "Protocol": "HTTP",
+        "Port": 80,
+        "VpcId": vpc_id,
+        "HealthCheckProtocol": "HTTP",
+        "HealthCheckPort": health_port,
+        "HealthCheckEnabled": True,
+        "HealthCheckIntervalSeconds": 30,
+        "HealthCheckTimeoutSeconds": 5,
+        "HealthyThresholdCount": 5,
+        "UnhealthyThresholdCount": 2,
+        "HealthCheckPath": "/health",
+        "Matcher": {"HttpCode": "200"},
+        "LoadBalancerArns": [lb_arn],
+        "TargetType": target_type,
+        "ProtocolVersion": "HTTP1",
+        "IpAddressType": "ipv4",
+    }
+
+
+def load_balancer(
+    arn: str, vpc_id: str, zones: dict[str, str], groups: list[str] | None
+) -> dict[str, Any]:
+    """One elbv2 DescribeLoadBalancers `LoadBalancers[]` entry; `zones` maps zone -> subnet."""
+    name = arn.split("/")[2]
+    kind = arn.split("/")[1]
+    doc: dict[str, Any] = {
+        "LoadBalancerArn": arn,
+        "DNSName": f"{name}-1234567890.{next(iter(zones))[:-1]}.elb.amazonaws.com",
+        "CanonicalHostedZoneId": "Z35SXDOTRQ7X7K",
+        "CreatedTime": CREATED,
+        "LoadBalancerName": name,
+        "Scheme": "internet-facing",
+        "VpcId": vpc_id,
+        "State": {"Code": "active"},
+        "Type": "application" if kind == "app" else "network",
+        "AvailabilityZones": [
+            {"ZoneName": z, "SubnetId": s, "LoadBalancerAddresses": []} for z, s in zones.items()
+        ],
+        "IpAddressType": "ipv4",
+    }
+    if groups is not None:
+        doc["SecurityGroups"] = groups
+    return doc
+
+
+def target(
+    ip: str, zone: str, state: str, reason: str | None = None, description: str | None = None
+) -> dict[str, Any]:
+    """One elbv2 DescribeTargetHealth `TargetHealthDescriptions[]` entry."""
+    health: dict[str, Any] = {"State": state}
+    if reason:
+        health["Reason"] = reason
+    if description:
+        health["Description"] = description
+    return {
+        "Target": {"Id": ip, "Port": 8080, "AvailabilityZone": zone},
+        "HealthCheckPort": "8080",
+        "TargetHealth": health,
+    }
