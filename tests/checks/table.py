@@ -144,9 +144,12 @@ def service_context(
 def service_document(
     where: Where, name: str, definition: Mapping[str, Any], **extra: Any
 ) -> dict[str, Any]:
-    """A describe-services `services[]` document: a Fargate service rolling out, nothing running."""
+    """A describe-services `services[]` document: a Fargate service rolling out, nothing running.
+
+    `extra` overrides fields; a field given as None is left out.
+    """
     td = str(definition["taskDefinitionArn"])
-    return {
+    doc: dict[str, Any] = {
         "serviceArn": where.service_arn(name),
         "serviceName": name,
         "clusterArn": where.cluster_arn,
@@ -183,8 +186,9 @@ def service_document(
         "deploymentController": {"type": "ECS"},
         "enableECSManagedTags": False,
         "propagateTags": "NONE",
-        **extra,
     }
+    doc.update(extra)
+    return {k: v for k, v in doc.items() if v is not None}  # None drops a field
 
 
 @dataclass(frozen=True, slots=True)
