@@ -347,3 +347,175 @@ def target(
         "HealthCheckPort": "8080",
         "TargetHealth": health,
     }
+
+
+def route_table(
+    table_id: str,
+    vpc_id: str,
+    vpc_cidr: str,
+    subnets: list[str],
+    default: dict[str, str] | None,
+    *,
+    main: bool = False,
+    state: str = "active",
+) -> dict[str, Any]:
+    """One ec2 DescribeRouteTables `RouteTables[]` entry; `default` is the 0.0.0.0/0 target."""
+    routes: list[dict[str, Any]] = [
+        {
+            "DestinationCidrBlock": vpc_cidr,
+            "GatewayId": "local",
+            "Origin": "CreateRouteTable",
+            "State": "active",
+        }
+    ]
+    if default is not None:
+        routes.append(
+            {
+                "DestinationCidrBlock": "0.0.0.0/0",
+                "Origin": "CreateRoute",
+                "State": state,
+                **default,
+            }
+        )
+    associations: list[dict[str, Any]] = [
+        {
+            "Main": False,
+            "RouteTableAssociationId": f"rtbassoc-{s[-17:]}",
+            "RouteTableId": table_id,
+            "SubnetId": s,
+            "AssociationState": {"State": "associated"},
+        }
+        for s in subnets
+    ]
+    if main:
+        associations.append(
+            {
+                "Main": True,
+                "RouteTableAssociationId": f"rtbassoc-{table_id[-17:]}",
+                "RouteTableId": table_id,
+                "AssociationState": {"State": "associated"},
+            }
+        )
+    return {
+        "Associations": associations,
+        "PropagatingVgws": [],
+        "RouteTableId": table_id,
+        "Routes": routes,
+        "Tags": [],
+        "VpcId": vpc_id,
+        "OwnerId": "111122223333",
+    }
+
+
+def nat_gateway(nat_id: str, vpc_id: str, subnet_id: str, state: str) -> dict[str, Any]:
+    """One ec2 DescribeNatGateways `NatGateways[]` entry."""
+    doc: dict[str, Any] = {
+        "CreateTime": CREATED,
+        "NatGatewayAddresses": [
+            {
+                "AllocationId": "eipalloc-0c1d2e3f4a5b6c7d8",
+                "NetworkInterfaceId": "eni-0f0e0d0c0b0a09080",
+                "PrivateIp": "10.0.101.12",
+                "PublicIp": "54.210.17.33",
+            }
+        ],
+        "NatGatewayId": nat_id,
+        "State": state,
+        "SubnetId": subnet_id,
+        "VpcId": vpc_id,
+        "ConnectivityType": "public",
+    }
+    if state in ("deleted", "failed"):
+        doc["DeleteTime"] = CREATED
+    return doc
+
+
+def interface_endpoint(
+    endpoint_id: str,
+    vpc_id: str,
+    service: str,
+    subnets: list[str],
+    group: str,
+    *,
+    state: str = "available",
+    private_dns: bool = True,
+) -> dict[str, Any]:
+    """One ec2 DescribeVpcEndpoints `VpcEndpoints[]` entry of type Interface."""
+    return {
+        "VpcEndpointId": endpoint_id,
+        "VpcEndpointType": "Interface",
+        "VpcId": vpc_id,
+        "ServiceName": service,
+        "State": state,
+        "RouteTableIds": [],
+        "SubnetIds": subnets,
+        "Groups": [{"GroupId": group, "GroupName": "vpc-endpoints"}],
+        "IpAddressType": "ipv4",
+        "PrivateDnsEnabled": private_dns,
+        "RequesterManaged": False,
+        "NetworkInterfaceIds": ["eni-0e1d2c3b4a5968778"],
+        "CreationTimestamp": CREATED,
+        "OwnerId": "111122223333",
+    }
+
+
+def gateway_endpoint(
+    endpoint_id: str, vpc_id: str, service: str, tables: list[str]
+) -> dict[str, Any]:
+    """One ec2 DescribeVpcEndpoints `VpcEndpoints[]` entry of type Gateway (S3)."""
+    return {
+        "VpcEndpointId": endpoint_id,
+        "VpcEndpointType": "Gateway",
+        "VpcId": vpc_id,
+        "ServiceName": service,
+        "State": "available",
+        "RouteTableIds": tables,
+        "SubnetIds": [],
+        "Groups": [],
+        "PrivateDnsEnabled": False,
+        "RequesterManaged": False,
+        "NetworkInterfaceIds": [],
+        "CreationTimestamp": CREATED,
+        "OwnerId": "111122223333",
+    }
+
+
+def acl_entry(number: int, egress: bool, action: str, port: int | None = None) -> dict[str, Any]:
+    """One network ACL entry: TCP `port` (None: all traffic) to/from anywhere."""
+    entry: dict[str, Any] = {
+        "CidrBlock": "0.0.0.0/0",
+        "Egress": egress,
+        "Protocol": "-1" if port is None else "6",
+        "RuleAction": action,
+        "RuleNumber": number,
+    }
+    if port is not None:
+        entry["PortRange"] = {"From": port, "To": port}
+    return entry
+
+
+def network_acl(
+    acl_id: str, vpc_id: str, subnet_id: str, entries: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """One ec2 DescribeNetworkAcls `NetworkAcls[]` entry (the default: allow all, both ways)."""
+    default = [
+        acl_entry(100, True, "allow"),
+        acl_entry(32767, True, "deny"),
+        acl_entry(100, False, "allow"),
+        acl_entry(32767, False, "deny"),
+    ]
+    return {
+        "Associations": [
+            {
+                "NetworkAclAssociationId": f"aclassoc-{subnet_id[-17:]}",
+                "NetworkAclId": acl_id,
+                "SubnetId": subnet_id,
+            }
+        ],
+        "Entries": default if entries is None else entries,
+        "IsDefault": entries is None,
+        "NetworkAclId": acl_id,
+        "Tags": [],
+        "VpcId": vpc_id,
+        "OwnerId": "111122223333",
+    }
