@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ecsdoctor.checks.base import REGISTRY
+from ecsdoctor.checks import CheckContext
 from ecsdoctor.checks.health import health_check_command
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import Status
@@ -159,7 +159,8 @@ def test_health_check_command_is_described_never_quoted() -> None:
     """Health-check commands often carry credentials: no part of one may reach the verdict."""
     command = ["CMD-SHELL", f"curl -H 'Authorization: Bearer {SECRET_TOKEN}' localhost", "x"]
     ctx, _ = _world(EAST, command)
-    [verdict] = REGISTRY["health.health_check_command"].run(ctx)
+    assert isinstance(ctx, CheckContext)
+    [verdict] = health_check_command(ctx)
     shown = [verdict.detail, verdict.remediation or "", *(e.detail for e in verdict.evidence)]
     assert verdict.status is Status.CONFIRMED
     assert not any(SECRET_TOKEN in text or "Authorization" in text for text in shown)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ecsdoctor.checks import CheckContext
 from ecsdoctor.checks.iam import (
     execution_policy_on_task_role,
     execution_role_denied_ecr,
@@ -625,6 +626,7 @@ def test_denied_secret_is_explained_by_a_missing_secret_first() -> None:
         secrets=(("DB", EAST_SECRET),),
         execution_role=EAST_EXEC,
     )
+    assert isinstance(ctx, CheckContext)
     [verdict] = execution_role_denied_secrets(ctx)
     assert verdict.status is Status.CONFIRMED
     assert f"secrets.secret_not_found:{EAST_SECRET}" in {d.key for d in verdict.depends_on}

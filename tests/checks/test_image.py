@@ -26,7 +26,7 @@ from tests.checks.documents import (
 from tests.checks.documents import (
     repository_not_found as repo_missing,
 )
-from tests.checks.fake_reader import FakeReader
+from tests.checks.fake_reader import Answer, FakeReader
 from tests.checks.table import (
     EAST,
     TASK_ID,
@@ -55,7 +55,7 @@ def _world(where: Where, image: str, *plants: Plant, **td: Any) -> Built:
     return task_context(reader, where, stopped_task(where, definition)), reader
 
 
-def _repos(region: str, account: str, name: str | None, answer: object) -> Plant:
+def _repos(region: str, account: str, name: str | None, answer: Answer) -> Plant:
     """DescribeRepositories for one name (or, with name None, the registry's listing)."""
     names = {} if name is None else {"repositoryNames": [name]}
     return lambda r: r.on(
@@ -64,17 +64,17 @@ def _repos(region: str, account: str, name: str | None, answer: object) -> Plant
         answer,
         region=region,
         registryId=account,
-        **names,  # type: ignore[arg-type]
+        **names,
     )
 
 
-def _images(region: str, account: str, name: str, answer: object, **image_id: str) -> Plant:
+def _images(region: str, account: str, name: str, answer: Answer, **image_id: str) -> Plant:
     """DescribeImages of one tag/digest (or, without one, every image of the repository)."""
     ids = {"imageIds": [image_id]} if image_id else {}
     return lambda r: r.on(
         "ecr",
         "DescribeImages",
-        answer,  # type: ignore[arg-type]
+        answer,
         region=region,
         registryId=account,
         repositoryName=name,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ecsdoctor.checks import ServiceContext
 from ecsdoctor.checks.placement import capacity_provider, container_instances, fargate_size
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import Status
@@ -299,6 +300,7 @@ def test_a_placement_event_is_trouble_even_when_the_counts_agree() -> None:
         runningCount=2,
         events=(NO_ROOM,),
     )
+    assert isinstance(ctx, ServiceContext)
     [verdict] = container_instances(ctx)
     assert verdict.status is Status.CONFIRMED
     assert "512 CPU units free of 1024 needed" in verdict.detail

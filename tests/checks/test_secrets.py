@@ -17,7 +17,7 @@ from tests.checks.documents import (
 from tests.checks.documents import (
     secret_not_found as secret_missing,
 )
-from tests.checks.fake_reader import FakeReader
+from tests.checks.fake_reader import Answer, FakeReader
 from tests.checks.table import (
     EAST,
     WEST,
@@ -73,18 +73,18 @@ def _params(region: str, lookup: str, *found: dict[str, object]) -> Callable[[Fa
     )
 
 
-def _secret(region: str, arn: str, answer: object) -> Callable[[FakeReader], object]:
+def _secret(region: str, arn: str, answer: Answer) -> Callable[[FakeReader], object]:
     return lambda r: r.on(
         "secretsmanager",
         "DescribeSecret",
         answer,
         region=region,
-        SecretId=arn,  # type: ignore[arg-type]
+        SecretId=arn,
     )
 
 
-def _key(region: str, key: str, answer: object) -> Callable[[FakeReader], object]:
-    return lambda r: r.on("kms", "DescribeKey", answer, region=region, KeyId=key)  # type: ignore[arg-type]
+def _key(region: str, key: str, answer: Answer) -> Callable[[FakeReader], object]:
+    return lambda r: r.on("kms", "DescribeKey", answer, region=region, KeyId=key)
 
 
 def _deny(service: str, operation: str) -> Callable[[FakeReader], object]:
