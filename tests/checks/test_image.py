@@ -43,12 +43,23 @@ from tests.checks.table import (
 
 Plant = Callable[[FakeReader], object]
 NO_EVIDENCE = "a RULED_OUT verdict cites no evidence of the read it rests on"
+SPLIT = (
+    "one key (check:resource) carries two verdicts of different containers; the pipeline keeps one"
+)
 DIGEST = "sha256:" + "4f" * 32
 
 
-def _world(where: Where, image: str, *plants: Plant, **td: Any) -> Built:
-    container = {"name": "api", "image": image, "essential": True, "memoryReservation": 256}
-    definition = task_definition(where, "api", 31, [container], **td)
+def _world(
+    where: Where, image: str, *plants: Plant, sidecar: tuple[str, str] | None = None, **td: Any
+) -> Built:
+    """A task of family `api` whose container `api` runs `image`; `sidecar` is (name, image)."""
+    containers = [{"name": "api", "image": image, "essential": True, "memoryReservation": 256}]
+    if sidecar:
+        name, other = sidecar
+        containers.append(
+            {"name": name, "image": other, "essential": False, "memoryReservation": 64}
+        )
+    definition = task_definition(where, "api", 31, containers, **td)
     reader = task_reader(where, definition)
     for plant in plants:
         plant(reader)
@@ -156,6 +167,23 @@ URI_ROWS = [
             evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-well-formed",
+    ),
+    pytest.param(
+        Row(
+            # One container is fine, the other is not: one verdict must stand for the resource.
+            lambda: _world(
+                EAST,
+                f"{EAST.registry()}/api:1.4.2",
+                sidecar=("log-router", f"{EAST.registry()}/Fluent-Bit:3.1"),
+            ),
+            Status.CONFIRMED,
+            Kind.IMAGE_URI,
+            EAST_TD,
+            "Container log-router of",
+            "ecs:DescribeTaskDefinition",
+        ),
+        id="confirmed-sidecar-malformed",
+        marks=pytest.mark.xfail(strict=True, reason=SPLIT),
     ),
     pytest.param(
         Row(
@@ -379,22 +407,21 @@ def test_repository_not_found(row: Row) -> None:
 
 
 # -- tag_not_found ------------------------------------------------------------------------------
-def _tag_world(where: Where, image: str, name: str, *plants: Plant) -> Built:
+def _tag_world(
+    where: Where, image: str, name: str, *plants: Plant, sidecar: tuple[str, str] | None = None
+) -> Built:
     found = _repos(where.region, where.account, name, _found(where, name))
-    return _world(where, image, found, *plants)
+    return _world(where, image, found, *plants, sidecar=sidecar)
 
 
-def _stale_tag() -> Built:
+def _stale_tag_plants() -> tuple[Plant, Plant]:
     listing = {
         "imageDetails": [
             image_detail(EAST.account, "api", ["1.4.1"], "2025-10-01T08:00:00+00:00"),
             image_detail(EAST.account, "api", ["1.4.2", "latest"], "2025-11-02T08:00:00+00:00"),
         ]
     }
-    return _tag_world(
-        EAST,
-        f"{EAST.registry()}/api:1.4.3",
-        "api",
+    return (
         _images("us-east-1", EAST.account, "api", listing),
         _images(
             "us-east-1",
@@ -404,6 +431,10 @@ def _stale_tag() -> Built:
             imageTag="1.4.3",
         ),
     )
+
+
+def _stale_tag() -> Built:
+    return _tag_world(EAST, f"{EAST.registry()}/api:1.4.3", "api", *_stale_tag_plants())
 
 
 def _empty_repository() -> Built:
@@ -479,6 +510,26 @@ TAG_ROWS = [
             evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-exists",
+    ),
+    pytest.param(
+        Row(
+            # The migrations container pulls an existing tag of the same repository.
+            lambda: _tag_world(
+                EAST,
+                f"{EAST.registry()}/api:1.4.3",
+                "api",
+                _images("us-east-1", EAST.account, "api", {"imageDetails": []}, imageTag="1.4.2"),
+                *_stale_tag_plants(),
+                sidecar=("migrate", f"{EAST.registry()}/api:1.4.2"),
+            ),
+            Status.CONFIRMED,
+            Kind.ECR_IMAGE,
+            EAST_API,
+            "ImageNotFoundException for 1.4.3",
+            "ecr:DescribeImages",
+        ),
+        id="confirmed-one-of-two-tags",
+        marks=pytest.mark.xfail(strict=True, reason=SPLIT),
     ),
     pytest.param(
         Row(
