@@ -44,7 +44,8 @@ from tests.checks.table import (
 Plant = Callable[[FakeReader], object]
 NO_EVIDENCE = "a RULED_OUT verdict cites no evidence of the read it rests on"
 SPLIT = (
-    "one key (check:resource) carries two verdicts of different containers; the pipeline keeps one"
+    "two containers' verdicts share one key (check:resource); with two broken containers "
+    "pipeline.rank keeps only the last CONFIRMED, so one finding is lost"
 )
 DIGEST = "sha256:" + "4f" * 32
 
