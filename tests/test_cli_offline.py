@@ -183,8 +183,10 @@ def test_explain_redacts_credentials() -> None:
 @pytest.mark.parametrize("path", sample_json_files(), ids=lambda p: str(p.relative_to(SAMPLES)))
 def test_diagnose_json_on_every_json_sample(path: Path) -> None:
     result = runner.invoke(app, ["diagnose", "--events", str(path), "--offline", "--json"])
-    assert result.exit_code == 1, result.output  # offline confirms nothing
     doc = json.loads(result.stdout)
+    # issue 9: offline exits 0 when every failure message was recognised (as explain does)
+    every = {m["signal"] for m in doc["matches"]} == set(range(len(doc["signals"])))
+    assert result.exit_code == (0 if every else 1), result.output
     assert doc["schema"] == "ecsdoctor.diagnosis/v1"
     assert set(doc) >= DIAGNOSIS_KEYS
     assert set(doc["subject"]) >= SUBJECT_KEYS
@@ -215,7 +217,7 @@ AUTH_FILE = SAMPLES / "resource_init" / "registry_auth_unreachable" / "describe_
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "slack"])
 def test_diagnose_every_format(path: Path, fmt: str) -> None:
     result = runner.invoke(app, ["diagnose", "--events", str(path), "--offline", "--format", fmt])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output  # every message recognised (issue 9)
     out = result.stdout
     assert "ap-northeast-1" in out
     if fmt == "json":
@@ -232,7 +234,8 @@ def test_diagnose_every_format(path: Path, fmt: str) -> None:
         assert out.lstrip().startswith("#")
         assert "| --- |" in out
     else:
-        assert "No root cause confirmed" in out
+        # issue 9: an offline diagnosis leads with the recognised failure, not "no root cause"
+        assert out.startswith("RECOGNISED FAILURE: ")
         assert not out.lstrip().startswith("{")
 
 
@@ -248,7 +251,7 @@ def test_diagnose_hypotheses_of_the_seed_in_json() -> None:
 def test_diagnose_text_samples_and_stdin() -> None:
     text = (SAMPLES / "resource_init" / "registry_auth_unreachable" / "messages.txt").read_text()
     result = runner.invoke(app, ["diagnose", "--events", "-", "--offline", "--json"], input=text)
-    assert result.exit_code == 1
+    assert result.exit_code == 0  # every line recognised (issue 9)
     doc = json.loads(result.stdout)
     assert {m["entry"] for m in doc["matches"]} == {"resource_init.registry_auth_unreachable"}
 
@@ -256,12 +259,13 @@ def test_diagnose_text_samples_and_stdin() -> None:
 # --------------------------------------------------------------------------- errors, in-process
 
 
-def test_diagnose_requires_offline_and_events(
+def test_diagnose_events_without_offline_and_offline_without_events(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run_main(monkeypatch, capsys, ["diagnose", "--events", str(SEED_FILE)])
-    assert code == 2
-    assert_one_line_error(err)
+    # issue 9: --events no longer demands --offline (saved events are diagnosed offline)
+    code, out, err = run_main(monkeypatch, capsys, ["diagnose", "--events", str(SEED_FILE)])
+    assert code == 0, err
+    assert out.startswith("RECOGNISED FAILURE: image_pull.network_timeout")
     code, _, err = run_main(monkeypatch, capsys, ["diagnose", "--offline"])
     assert code == 2
     assert_one_line_error(err)
@@ -442,9 +446,9 @@ def test_script_explain_exit_codes() -> None:
     assert partial.stderr == b""
 
 
-def test_script_diagnose_offline_exit_1() -> None:
+def test_script_diagnose_offline_exit_0_when_recognised() -> None:
     done = run_script(["diagnose", "--events", str(SEED_FILE), "--offline", "--format", "json"])
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 0, done.stderr  # issue 9: every message recognised
     assert json.loads(done.stdout)["schema"] == "ecsdoctor.diagnosis/v1"
 
 
