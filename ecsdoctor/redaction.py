@@ -51,7 +51,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # key=value / key: value pairs whose key says secret (`token=`, `password: `, `"secret":`).
     (
         re.compile(
-            r"(?i)(?<![:/.])\b((?:[a-z0-9]+[_-])*(?:" + _SECRET_KEYS + r"))(\"?\s*[=:]\s*)"
+            r"(?i)(?<!:)\b((?:[a-z0-9]+[_-])*(?:" + _SECRET_KEYS + r"))(\"?\s*[=:]\s*)"
             r"(?!arn:|REDACTED)(\"[^\"]*\"|'[^']*'|[^\s,;&\"'<>)\]}]+)"
         ),
         r"\1\2REDACTED",
