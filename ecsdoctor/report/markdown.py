@@ -13,9 +13,9 @@ from ecsdoctor.models import Diagnosis, Finding, Status
 from ecsdoctor.report.commands import split_remediation
 from ecsdoctor.report.text import recognised, subject_line
 
-_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+!|~$])")
+_PUNCTUATION = re.compile(r"([\\`*_{}\[\]#+!|~$])")
 _LINE_START = re.compile(r"^(\s*)([-+>#=]|\d+[.)])")
-_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>`|]+")
+_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>`|]*[^\s<>`|\"'.,;:)\]]")
 
 
 def _escape_plain(text: str) -> str:

@@ -15,7 +15,7 @@ from ecsdoctor.report.commands import split_remediation
 from ecsdoctor.report.text import recognised, subject_line
 
 _MAX_TEXT = 2900  # Block Kit section text is limited to 3000 characters
-_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>`]+")
+_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>`]*[^\s<>`\"'.,;:)\]]")
 
 
 def _section(text: str) -> dict[str, Any]:
