@@ -12,6 +12,7 @@ so `--help`, `explain` and `kb` never load them.
 
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -292,7 +293,13 @@ def validate_endpoint(url: str, where: str = "--endpoint-url") -> str:
         port = parts.port
     except ValueError as err:
         raise InputError(f"{where} {scrub(url)!r} is not a valid URL ({err})") from err
-    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in ("http", "https")
+        or not re.fullmatch(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+", host)
+        or port == 0
+        or any(c.isspace() for c in url)
+    ):
         raise InputError(
             f"{where} {scrub(url)!r} is not a valid URL: expected http(s)://HOST[:PORT]"
         )

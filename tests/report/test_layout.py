@@ -77,7 +77,7 @@ def test_slack_commands_in_code_blocks(live: Diagnosis) -> None:
 
 def test_offline_leads_with_the_recognised_failure(offline: Diagnosis) -> None:
     out = render(Format.TEXT, offline, width=80)
-    first, second = out.splitlines()[:2]
+    first = out.splitlines()[0]
     assert first.startswith("RECOGNISED FAILURE: image_pull.network_timeout: ")
     head = out.split("Signals:")[0]
     assert "Most likely causes" in head and "1. " in head
