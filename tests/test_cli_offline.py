@@ -576,3 +576,148 @@ def test_explain_json_is_one_object_per_message(messages: list[str]) -> None:
     docs = json.loads(result.stdout)
     assert len(docs) == len(messages)
     assert result.exit_code == (0 if all(d["entry"] for d in docs) else 1)
+
+
+# --------------------------------------------------------------------------- AWS CLI habits (issue 9)
+
+
+def test_no_arguments_prints_the_help_on_stdout_exit_0(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_main(monkeypatch, capsys, [])
+    assert code == 0 and err == ""
+    assert out.startswith("Usage: ecsdoctor") and "diagnose" in out and "explain" in out
+    code, out, err = run_main(monkeypatch, capsys, ["kb"])
+    assert code == 0 and err == "" and "stats" in out
+
+
+def test_version_comes_from_the_package_metadata(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_main(monkeypatch, capsys, ["--version"])
+    assert code == 0
+    assert out == f"ecsdoctor {cli.package_version()}\n"
+    assert re.fullmatch(r"ecsdoctor \d+\.\d+\.\d+.*\n", out)
+
+
+def test_completion_is_installable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_main(monkeypatch, capsys, ["--help"])
+    assert code == 0
+    assert "--install-completion" in out and "--show-completion" in out and "--no-color" in out
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["diagnose", "--events", str(SEED_FILE)]
+    code, out, _ = run_main(monkeypatch, capsys, args)  # captured: not a terminal
+    assert code == 0 and "\x1b" not in out
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setitem(cli._COLOUR, "enabled", True)
+    assert cli._colour_wanted()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not cli._colour_wanted()
+    monkeypatch.delenv("NO_COLOR")
+    code, out, _ = run_main(monkeypatch, capsys, ["--no-color", *args])
+    assert code == 0 and "\x1b" not in out
+    assert not cli._colour_wanted()
+
+
+def test_kb_stats_outside_the_checkout_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(monkeypatch, capsys, ["kb", "stats"])
+    assert code == 0, err
+    assert f"no samples at {tmp_path / 'sample_events'}" in err
+    assert out  # the table is still printed
+
+
+def test_demo_without_the_extra_is_one_line_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    from ecsdoctor.demo import run as demo_run
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        demo_run, "find_spec", lambda name: None if name == "moto" else real(name)
+    )
+    code, out, err = run_main(monkeypatch, capsys, ["demo"])
+    assert code == 2 and out == ""
+    assert_one_line_error(err)
+    assert "'demo' extra" in err and "ecsdoctor-cli[demo]" in err
+
+
+def _live_task(region_env: dict[str, str | None], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in region_env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize(
+    ("env", "found"),
+    [
+        ({"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "eu-west-3"}, True),
+        ({"AWS_REGION": None, "AWS_DEFAULT_REGION": "us-east-1"}, True),
+        ({"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "us-east-1"}, False),
+        ({"AWS_REGION": None, "AWS_DEFAULT_REGION": "eu-west-3"}, False),
+    ],
+    ids=["AWS_REGION-wins", "AWS_DEFAULT_REGION", "AWS_REGION-elsewhere", "default-elsewhere"],
+)
+def test_cli_honours_aws_region_then_aws_default_region(
+    env: dict[str, str | None],
+    found: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The task lives in us-east-1; a task id (no ARN) is looked up where the environment says."""
+    import boto3
+    from moto import mock_aws
+
+    from ecsdoctor.demo.scenarios import SCENARIOS
+
+    with mock_aws():
+        built = SCENARIOS["log-group-missing"].build(boto3.session.Session(region_name="us-east-1"))
+        _live_task(env, monkeypatch)
+        task_id = built.task_arn.rsplit("/", 1)[-1]
+        code, out, err = run_main(
+            monkeypatch, capsys, ["diagnose", "--task", task_id, "--cluster", "prod", "--json"]
+        )
+    if found:
+        assert code == 0, err
+        assert json.loads(out)["subject"]["region"] == "us-east-1"
+    else:
+        assert code == 3, (out, err)
+        assert_one_line_error(err)
+
+
+def test_scan_takes_the_region_from_the_cluster_arn(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from ecsdoctor.demo.service_scenarios import SERVICE_SCENARIOS
+
+    with mock_aws():
+        built = SERVICE_SCENARIOS["service-restart-forever"].build(
+            boto3.session.Session(region_name="us-east-1")
+        )
+        monkeypatch.setenv("AWS_REGION", "eu-west-3")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
+        arn = f"arn:aws:ecs:us-east-1:{built.account}:cluster/{built.cluster}"
+        code, out, err = run_main(monkeypatch, capsys, ["scan", "--cluster", arn, "--json"])
+        assert code == 0, err
+        doc = json.loads(out)
+        assert doc["subject"]["region"] == "us-east-1"
+        assert {s["name"] for s in doc["services"]} == {built.service}
+        # by name only, the environment's region (eu-west-3) is scanned, where nothing runs
+        code, out, err = run_main(monkeypatch, capsys, ["scan", "--cluster", built.cluster])
+        assert code != 0
