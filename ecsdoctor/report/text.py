@@ -94,8 +94,9 @@ def render_text(diagnosis: Diagnosis, width: int | None = None) -> str:
     open_hypotheses = [h for h in diagnosis.hypotheses if h.status is not Status.RULED_OUT]
     failures = recognised(diagnosis)
     if roots:
-        count = f" (1 of {len(roots)})" if len(roots) > 1 else ""
-        lines.extend(_wrap(f"ROOT CAUSE{count}: {roots[0].summary}", "", width, "  "))
+        lines.extend(_wrap(f"ROOT CAUSE: {roots[0].summary}", "", width, "  "))
+        if len(roots) > 1:
+            lines.append(f"  (1 of {len(roots)} independent root causes; the others below)")
     elif diagnosis.offline and failures:
         entry, message = failures[0]
         lines.extend(_wrap(f"RECOGNISED FAILURE: {entry}: {message}", "", width, "  "))
