@@ -67,7 +67,12 @@ _COLOUR = {"enabled": True}
 
 def _colour_wanted() -> bool:
     """Colour only for a person at a terminal that did not opt out (NO_COLOR, --no-color)."""
-    return _COLOUR["enabled"] and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    return (
+        _COLOUR["enabled"]
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb"
+        and sys.stdout.isatty()
+    )
 
 
 @app.callback(invoke_without_command=True)
@@ -83,9 +88,7 @@ def _root(
     if version:
         _out(f"ecsdoctor {package_version()}")
         raise typer.Exit(0)
-    if no_color:
-        _COLOUR["enabled"] = False
-        os.environ["NO_COLOR"] = "1"
+    _COLOUR["enabled"] = not no_color
     if ctx.invoked_subcommand is None:
         _out(ctx.get_help())
         raise typer.Exit(0)

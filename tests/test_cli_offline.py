@@ -616,14 +616,16 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     assert code == 0 and "\x1b" not in out
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setitem(cli._COLOUR, "enabled", True)
-    assert cli._colour_wanted()
+    monkeypatch.setenv("TERM", "xterm-256color")
+    code, out, _ = run_main(monkeypatch, capsys, args)  # a terminal: the headline in colour
+    assert code == 0 and out.startswith("\x1b[1;33mRECOGNISED FAILURE: ")
+    assert out.count("\x1b[") == 2  # bold on, reset: nothing else is coloured
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not cli._colour_wanted()
+    code, out, _ = run_main(monkeypatch, capsys, args)
+    assert code == 0 and "\x1b" not in out
     monkeypatch.delenv("NO_COLOR")
     code, out, _ = run_main(monkeypatch, capsys, ["--no-color", *args])
     assert code == 0 and "\x1b" not in out
-    assert not cli._colour_wanted()
 
 
 def test_kb_stats_outside_the_checkout_says_where_it_looked(
