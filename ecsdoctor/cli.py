@@ -6,8 +6,8 @@ message was not recognised); 2 bad input or usage; 3 AWS could not be used; 4 an
 (a bug: please report it). Errors are one line on stderr, never a traceback (ECSDOCTOR_DEBUG=1
 shows one).
 
-Start-up stays fast: boto3, networkx and moto are imported inside the commands that need them,
-so `--help`, `explain` and `kb` never load them.
+Start-up stays fast: this module imports boto3, networkx and moto only inside the commands that
+need them (tests/test_packaging.py checks `--help` loads none of them).
 """
 
 import json
@@ -39,8 +39,12 @@ def package_version() -> str:
     """The installed version, from the package metadata (pyproject.toml is the one source)."""
     from importlib import metadata
 
-    names = [DISTRIBUTION, *metadata.packages_distributions().get("ecsdoctor", []), "ecsdoctor"]
-    for name in names:
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        pass
+    # A checkout installed under another name (an editable install of an older revision).
+    for name in [*metadata.packages_distributions().get("ecsdoctor", []), "ecsdoctor"]:
         try:
             return metadata.version(name)
         except metadata.PackageNotFoundError:

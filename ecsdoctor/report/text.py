@@ -99,7 +99,9 @@ def render_text(diagnosis: Diagnosis, width: int | None = None) -> str:
             lines.append(f"  (1 of {len(roots)} independent root causes; the others below)")
     elif diagnosis.offline and failures:
         entry, message = failures[0]
-        lines.extend(_wrap(f"RECOGNISED FAILURE: {entry}: {message}", "", width, "  "))
+        failed = any(m.severity is Severity.FAILURE for m in diagnosis.matches)
+        label = "RECOGNISED FAILURE" if failed else "RECOGNISED (not a failure)"
+        lines.extend(_wrap(f"{label}: {entry}: {message}", "", width, "  "))
         for other, message in failures[1:4]:
             lines.extend(_wrap(f"also recognised: {other}: {message}", "  ", width, "    "))
     elif diagnosis.offline:
