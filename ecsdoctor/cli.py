@@ -7,7 +7,7 @@ message was not recognised); 2 bad input or usage; 3 AWS could not be used; 4 an
 shows one).
 
 Start-up stays fast: this module imports boto3, networkx and moto only inside the commands that
-need them (tests/test_packaging.py checks `--help` loads none of them).
+need them, so `--help`, `--version`, `explain` and `kb` load none of them (tests/test_packaging.py).
 """
 
 import json
@@ -133,7 +133,7 @@ def _emit(fmt: Format, diagnosis: "Diagnosis") -> None:
 
 
 def _load_knowledge(directory: Path | None) -> "KnowledgeBase":
-    from ecsdoctor.diagnose import load_knowledge
+    from ecsdoctor.pipeline import load_knowledge
 
     return load_knowledge(directory)
 
@@ -234,7 +234,7 @@ def diagnose_cmd(
     kb = _load_knowledge(knowledge)
     fmt = Format.JSON if as_json else fmt
     if events is not None:
-        from ecsdoctor.diagnose import diagnose_events
+        from ecsdoctor.offline import diagnose_events
 
         diagnosis = diagnose_events(events, kb)
         _emit(fmt, diagnosis)

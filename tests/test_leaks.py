@@ -137,11 +137,6 @@ def test_no_canary_in_any_service_or_scan_output(
     assert _leaks(service_and_scan_outputs, (canary,)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="health.health_check_command quotes the CMD-SHELL command string (redaction hides the "
-    "password, not the command); lead fixes in the check/pipeline",
-)
 def test_health_check_command_is_described_not_quoted(task_outputs: dict[str, str]) -> None:
     assert _leaks(task_outputs, (HEALTH_PATH,)) == []
 

@@ -166,6 +166,6 @@ def live() -> Diagnosis:
 @pytest.fixture
 def offline() -> Diagnosis:
     """The README's seed message, saved as describe-tasks output, diagnosed offline."""
-    from ecsdoctor.diagnose import diagnose_events
+    from ecsdoctor.offline import diagnose_events
 
     return diagnose_events(str(SEED_FILE))
