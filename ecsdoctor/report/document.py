@@ -30,6 +30,7 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
         "matches": [_match(m) for m in diagnosis.matches],
         "root_causes": [_finding(f) for f in diagnosis.root_causes],
         "consequences": [_finding(f) for f in diagnosis.consequences],
+        "other_problems": [_finding(f) for f in diagnosis.other_problems],
         "ruled_out": [_finding(f, remediation=False) for f in diagnosis.ruled_out],
         "checks": [_check(c) for c in diagnosis.checks],
         "data_gaps": [

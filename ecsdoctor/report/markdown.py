@@ -174,6 +174,16 @@ def render_markdown(diagnosis: Diagnosis) -> str:
         lines.append("")
         lines.extend(f"- {md(f.summary)}" for f in diagnosis.consequences)
         lines.append("")
+    if diagnosis.other_problems:
+        lines.append("## Other problems")
+        lines.append("")
+        lines.append("Confirmed, but not why this failed:")
+        lines.append("")
+        for f in diagnosis.other_problems:
+            _remedy(lines, f.remediation or "", f"- {md(f.summary)} Fix: " if f.remediation else "")
+            if not f.remediation:
+                lines.append(f"- {md(f.summary)}")
+        lines.append("")
     lines.append("## Ruled out")
     lines.append("")
     lines.extend(f"- {md(f.summary)}" for f in diagnosis.ruled_out)

@@ -90,6 +90,9 @@ def slack_payload(diagnosis: Diagnosis) -> dict[str, Any]:
         if finding.remediation:
             body += f"\n*Fix:* {_fix(finding.remediation)}"
         blocks.append(_section(body))
+    if diagnosis.other_problems:
+        others = "\n".join(f"• {_escape(f.summary)}" for f in diagnosis.other_problems[:8])
+        blocks.append(_section(f"*Other problems (not why this failed)*\n{others}"))
     if diagnosis.ruled_out:
         ruled = "\n".join(f"• {_escape(f.summary)}" for f in diagnosis.ruled_out[:8])
         blocks.append(_section(f"*Ruled out*\n{ruled}"))

@@ -149,6 +149,13 @@ def render_text(diagnosis: Diagnosis, width: int | None = None) -> str:
         for finding in diagnosis.consequences:
             lines.extend(_wrap(f"- {finding.summary}", "  ", width, "    "))
         lines.append("")
+    if diagnosis.other_problems:
+        lines.append("Other problems found (real, but not why this failed):")
+        for finding in diagnosis.other_problems:
+            lines.extend(_wrap(f"- {finding.summary}", "  ", width, "    "))
+            if finding.remediation:
+                _fix(lines, finding.remediation, "    ", width)
+        lines.append("")
     if diagnosis.ruled_out:
         lines.append("Ruled out:")
         for finding in diagnosis.ruled_out:

@@ -155,6 +155,16 @@ def live_diagnosis() -> Diagnosis:
             ),
         ),
         notes=("the task's network interface is gone; its network settings come from the service",),
+        other_problems=(
+            Finding(
+                kind="log_group",
+                resource="/ecs/checkout-service-web",
+                summary="Log group /ecs/checkout-service-web does not exist; the task would fail "
+                "next at log setup.",
+                remediation="aws logs create-log-group --log-group-name /ecs/checkout-service-web "
+                f"--region {REGION}",
+            ),
+        ),
     )
 
 

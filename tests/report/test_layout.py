@@ -15,7 +15,8 @@ IDS = re.compile(r"\b(?:rtb|vpc|subnet|sg|vpce|eni)-[0-9a-f]{8,17}\b")
 
 
 def _commands(diagnosis: Diagnosis) -> list[str]:
-    texts = [f.remediation for f in diagnosis.root_causes if f.remediation]
+    findings = diagnosis.root_causes + diagnosis.other_problems
+    texts = [f.remediation for f in findings if f.remediation]
     return [c for t in texts for c in split_remediation(t or "").commands]
 
 
