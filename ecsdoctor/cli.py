@@ -277,16 +277,13 @@ def scan_cmd(
     knowledge: KnowledgeOpt = None,
 ) -> None:
     """Every service of a cluster: which are unhealthy, and their root causes, grouped."""
-    from ecsdoctor.arn import parse_arn
     from ecsdoctor.scan import scan_cluster
 
     if (cluster is None) == (not all_clusters):
         raise InputError("give exactly one of --cluster NAME or --all-clusters")
     kb = _load_knowledge(knowledge)
     access = _access(region, profile, endpoint_url, role_arn, kb)
-    arn = parse_arn(cluster) if cluster and cluster.startswith("arn:") else None
-    if arn is not None and arn.region and not region:
-        access["region"] = arn.region  # the AWS CLI habit: an ARN says where it lives
+    # A cluster ARN's region is used by scan_cluster itself (an explicit --region still wins).
     with _progress("scanning the services"):
         diagnosis = scan_cluster(cluster, all_clusters=all_clusters, **access)
     _emit(Format.JSON if as_json else fmt, diagnosis)
