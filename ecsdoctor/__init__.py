@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ecsdoctor.scan import diagnose_service, scan_cluster
 
 try:
-    __version__ = version("ecsdoctor")
+    __version__ = version("ecsdoctor-cli")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 

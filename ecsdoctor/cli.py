@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from ecsdoctor.errors import EcsDoctorError, InputError
+from ecsdoctor.errors import AwsSetupError, EcsDoctorError, InputError
 from ecsdoctor.redaction import scrub, scrub_value
 from ecsdoctor.report import Format, render
 
@@ -110,6 +110,14 @@ ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile."
 EndpointOpt = Annotated[str | None, typer.Option("--endpoint-url", help="Custom AWS endpoint.")]
 RoleOpt = Annotated[
     str | None, typer.Option("--role-arn", help="Assume this role to read the account.")
+]
+ThoroughOpt = Annotated[
+    bool,
+    typer.Option(
+        "--thorough",
+        help="Also run the checks off the failure's path; what they find is listed as other "
+        "problems, never as the root cause.",
+    ),
 ]
 
 
@@ -211,7 +219,11 @@ def diagnose_cmd(
     cluster: ClusterOpt = None,
     events: Annotated[
         str | None,
-        typer.Option("--events", help="Saved JSON or text file ('-': stdin), diagnosed offline."),
+        typer.Option(
+            "--events",
+            help="Saved EventBridge / describe-* JSON or text ('-': stdin); the resources it "
+            "names are checked live unless --offline.",
+        ),
     ] = None,
     fmt: FormatOpt = Format.TEXT,
     as_json: JsonOpt = False,
@@ -221,6 +233,7 @@ def diagnose_cmd(
     endpoint_url: EndpointOpt = None,
     role_arn: RoleOpt = None,
     knowledge: KnowledgeOpt = None,
+    thorough: ThoroughOpt = False,
 ) -> None:
     """Diagnose a stopped task, a service or saved events; name the root cause with its evidence.
 
@@ -234,12 +247,11 @@ def diagnose_cmd(
     kb = _load_knowledge(knowledge)
     fmt = Format.JSON if as_json else fmt
     if events is not None:
-        from ecsdoctor.offline import diagnose_events
-
-        diagnosis = diagnose_events(events, kb)
+        access = _access(region, profile, endpoint_url, role_arn, kb)
+        diagnosis = _saved_events(events, offline, access, thorough)
         _emit(fmt, diagnosis)
-        raise typer.Exit(_offline_exit(diagnosis))
-    access = _access(region, profile, endpoint_url, role_arn, kb)
+        raise typer.Exit(_offline_exit(diagnosis) if diagnosis.offline else _live_exit(diagnosis))
+    access = {**_access(region, profile, endpoint_url, role_arn, kb), "thorough": thorough}
     if service is not None:
         from ecsdoctor.scan import diagnose_service
 
@@ -253,6 +265,37 @@ def diagnose_cmd(
             diagnosis = diagnose_task(task, cluster=cluster, **access)
     _emit(fmt, diagnosis)
     raise typer.Exit(0 if diagnosis.root_causes else 1)
+
+
+def _saved_events(
+    source: str, offline: bool, access: dict[str, Any], thorough: bool
+) -> "Diagnosis":
+    """Saved events: live when one JSON object names a task or service, else offline.
+
+    When AWS cannot be used at all (no credentials, no region), the knowledge base still answers:
+    the diagnosis is made offline and says so on stderr.
+    """
+    from ecsdoctor.ingest import parse_document, read_source
+    from ecsdoctor.offline import diagnose_document
+
+    name = "standard input" if source == "-" else source
+    text = read_source(source)
+    document = parse_document(text, name)
+    single = document.shape == "json" and (document.tasks or document.services)
+    if offline or not single:
+        return diagnose_document(document, access["knowledge"])
+    from ecsdoctor.events import diagnose_event
+
+    try:
+        with _progress("checking the resources the event names"):
+            return diagnose_event(json.loads(text), **access, thorough=thorough)
+    except AwsSetupError as err:
+        sys.stderr.write(f"ecsdoctor: AWS not usable ({scrub(str(err))}); diagnosed offline\n")
+        return diagnose_document(document, access["knowledge"])
+
+
+def _live_exit(diagnosis: "Diagnosis") -> int:
+    return 0 if diagnosis.root_causes else 1
 
 
 def _offline_exit(diagnosis: "Diagnosis") -> int:
@@ -275,6 +318,7 @@ def scan_cmd(
     endpoint_url: EndpointOpt = None,
     role_arn: RoleOpt = None,
     knowledge: KnowledgeOpt = None,
+    thorough: ThoroughOpt = False,
 ) -> None:
     """Every service of a cluster: which are unhealthy, and their root causes, grouped."""
     from ecsdoctor.scan import scan_cluster
@@ -285,7 +329,7 @@ def scan_cmd(
     access = _access(region, profile, endpoint_url, role_arn, kb)
     # A cluster ARN's region is used by scan_cluster itself (an explicit --region still wins).
     with _progress("scanning the services"):
-        diagnosis = scan_cluster(cluster, all_clusters=all_clusters, **access)
+        diagnosis = scan_cluster(cluster, all_clusters=all_clusters, thorough=thorough, **access)
     _emit(Format.JSON if as_json else fmt, diagnosis)
     raise typer.Exit(0 if diagnosis.root_causes else 1)
 
@@ -379,11 +423,20 @@ def demo_cmd(
 
 
 @app.command("permissions")
-def permissions_cmd() -> None:
-    """Print the least-privilege IAM policy ecsdoctor needs (read-only, no secret values)."""
-    from ecsdoctor.aws.operations import policy_document
+def permissions_cmd(
+    role_arn: Annotated[
+        list[str] | None,
+        typer.Option("--role-arn", help="A role ecsdoctor may assume (repeatable)."),
+    ] = None,
+) -> None:
+    """Print the least-privilege IAM policy ecsdoctor needs (read-only, no secret values).
 
-    _out(json.dumps(policy_document(), indent=2))
+    Exactly the operations the code can send; sts:AssumeRole only on the roles named with
+    --role-arn (default: the ecsdoctor-readonly role that deploy/ creates in each account).
+    """
+    from ecsdoctor.permissions import policy_document
+
+    _out(json.dumps(policy_document(role_arn or ()), indent=2))
 
 
 @app.command("checks")

@@ -416,6 +416,7 @@ def scan_cluster(
     role_arn: str | None = None,
     knowledge: KnowledgeBase | None = None,
     reader: Reader | None = None,
+    thorough: bool = False,
 ) -> Diagnosis:
     """Every service of a cluster (or of every cluster): which are unhealthy, and why, grouped."""
     if not cluster and not all_clusters:
@@ -458,7 +459,7 @@ def scan_cluster(
             except ReadError as err:
                 problems = [f"could not read target health ({err.permission})"]
             if problems:
-                runs.append(_run_service(svc, own, failed, kb))
+                runs.append(_run_service(svc, own, failed, kb, thorough=thorough))
             statuses.append(
                 ServiceStatus(
                     name=svc.name,

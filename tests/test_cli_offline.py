@@ -262,8 +262,11 @@ def test_diagnose_text_samples_and_stdin() -> None:
 def test_diagnose_events_without_offline_and_offline_without_events(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # issue 9: --events no longer demands --offline (saved events are diagnosed offline)
-    code, out, err = run_main(monkeypatch, capsys, ["diagnose", "--events", str(SEED_FILE)])
+    # issue 9: --events no longer demands --offline; issue 13: without it, the resources the
+    # event names are checked live (tests/e2e/test_saved_events.py), with it, offline.
+    code, out, err = run_main(
+        monkeypatch, capsys, ["diagnose", "--events", str(SEED_FILE), "--offline"]
+    )
     assert code == 0, err
     assert out.startswith("RECOGNISED FAILURE: image_pull.network_timeout")
     code, _, err = run_main(monkeypatch, capsys, ["diagnose", "--offline"])
@@ -611,7 +614,7 @@ def test_completion_is_installable(
 def test_colour_only_on_a_terminal_and_never_with_no_color(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["diagnose", "--events", str(SEED_FILE)]
+    args = ["diagnose", "--events", str(SEED_FILE), "--offline"]
     code, out, _ = run_main(monkeypatch, capsys, args)  # captured: not a terminal
     assert code == 0 and "\x1b" not in out
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
@@ -646,9 +649,7 @@ def test_demo_without_the_extra_is_one_line_exit_2(
     from ecsdoctor.demo import run as demo_run
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(
-        demo_run, "find_spec", lambda name: None if name == "moto" else real(name)
-    )
+    monkeypatch.setattr(demo_run, "find_spec", lambda name: None if name == "moto" else real(name))
     code, out, err = run_main(monkeypatch, capsys, ["demo"])
     assert code == 2 and out == ""
     assert_one_line_error(err)

@@ -85,7 +85,9 @@ def test_hostile_reason_is_inert_in_every_format(
     fmt: str,
 ) -> None:
     code, out, err = run_main(
-        monkeypatch, capsys, ["diagnose", "--events", str(hostile_events(tmp_path)), "-f", fmt]
+        monkeypatch,
+        capsys,
+        ["diagnose", "--events", str(hostile_events(tmp_path)), "--offline", "-f", fmt],
     )
     assert code in (0, 1), err
     assert "image_pull.network_timeout" in out  # still recognised
@@ -175,14 +177,30 @@ def test_ingest_arbitrary_bytes_raise_only_input_error(data: bytes) -> None:
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(
-            ["tasks", "services", "taskArn", "stoppedReason", "containers", "reason", "events",
-             "message", "detail-type", "detail", "failures", "exitCode", "serviceArn", "x"]
-        ),
-        children,
-        max_size=5,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "tasks",
+                    "services",
+                    "taskArn",
+                    "stoppedReason",
+                    "containers",
+                    "reason",
+                    "events",
+                    "message",
+                    "detail-type",
+                    "detail",
+                    "failures",
+                    "exitCode",
+                    "serviceArn",
+                    "x",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
     ),
     max_leaves=40,
 )

@@ -490,9 +490,7 @@ def test_json_nested_too_deeply_is_an_input_error(opener: str) -> None:
         ("key ASIAABCDEFGHIJKLMNOP used", "ASIAABCDEFGHIJKLMNOP", "used"),
     ],
 )
-def test_redaction_masks_credentials_and_keeps_the_message(
-    text: str, gone: str, kept: str
-) -> None:
+def test_redaction_masks_credentials_and_keeps_the_message(text: str, gone: str, kept: str) -> None:
     out = redact(text)
     assert gone not in out and kept in out and "REDACTED" in out
 

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ecsdoctor.aws.operations import is_allowed
-from ecsdoctor.errors import CallDenied, CallUnavailable, ReadError
+from ecsdoctor.errors import AwsSetupError, CallDenied, CallUnavailable, ReadError
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, DataGap, Evidence, ResultRef, Status
 from ecsdoctor.snapshot import TaskSnapshot
@@ -137,6 +137,8 @@ class Check(Generic[C]):
             return one_verdict_per_resource(self.fn(replace(ctx, bound=self)))
         except ReadError as err:
             return [gap_result(self, self.kind, subject, err)]
+        except AwsSetupError:
+            raise  # the credentials, not this check: nothing else will work either
         except Exception as err:  # one faulty check must not sink the whole diagnosis
             reason = f"internal error in the check ({type(err).__name__}: {str(err)[:160]})"
             return [

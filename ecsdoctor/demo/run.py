@@ -28,6 +28,7 @@ def require_demo_extra(distribution: str = "ecsdoctor-cli") -> None:
             f"pip install '{distribution}[demo]'"
         )
 
+
 _FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo",

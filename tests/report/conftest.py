@@ -94,7 +94,9 @@ def live_diagnosis() -> Diagnosis:
             account=ACCOUNT,
         ),
         signals=(
-            Signal(SignalSource.STOPPED_REASON, REASON, at="2024-05-01T10:00:00Z", subject=TASK_ARN),
+            Signal(
+                SignalSource.STOPPED_REASON, REASON, at="2024-05-01T10:00:00Z", subject=TASK_ARN
+            ),
             Signal(SignalSource.STOP_CODE, "TaskFailedToStart", subject=TASK_ARN),
         ),
         matches=(
