@@ -77,7 +77,22 @@ def _diagnose(bot: Bot, incident: Incident, event: Mapping[str, Any]) -> dict[st
     finally:
         if reader is not None:
             reader.close()
-    return diagnosis_document(diagnosis)
+    doc = diagnosis_document(diagnosis)
+    # An offline reading of an event knows no subject; the event itself names it.
+    subject = doc["subject"]
+    known = {
+        "arn": incident.task_arn or incident.service_arn,
+        "cluster": incident.cluster,
+        "service": incident.service,
+        "region": incident.region,
+        "account": incident.account,
+    }
+    for name, value in known.items():
+        if not subject.get(name):
+            subject[name] = value
+    if subject.get("type") == "events":
+        subject["type"] = "task" if incident.task_arn else "service"
+    return doc
 
 
 def _occurrence(key: DedupKey, state: Sighting) -> Occurrence:
