@@ -32,6 +32,28 @@ SECRET_KEYS = frozenset(
     }
 )
 
+#: Every variable the bot and `ecsdoctor serve` read (docs/chatops.md describes each).
+ENVIRONMENT = frozenset(
+    {
+        "ECSDOCTOR_NOTIFY_URL",
+        "ECSDOCTOR_NOTIFY_FORMAT",
+        "ECSDOCTOR_DEDUP_TABLE",
+        "ECSDOCTOR_DEDUP_WINDOW",
+        "ECSDOCTOR_ROLE_TEMPLATE",
+        "SLACK_BOT_TOKEN",
+        "ECSDOCTOR_SLACK_CHANNEL",
+        "ECSDOCTOR_CONFIG_SECRET",
+        "ECSDOCTOR_OFFLINE",
+        "ECSDOCTOR_DEADLINE",
+        "SLACK_SIGNING_SECRET",
+        "ECSDOCTOR_SLACK_TEAMS",
+        "ECSDOCTOR_SLACK_CHANNELS",
+        "ECSDOCTOR_API_TOKEN",
+        "ECSDOCTOR_RESPONSE_URL_PREFIXES",
+        "ECSDOCTOR_SLACK_API_URL",
+    }
+)
+
 
 class NotifyFormat(StrEnum):
     """What a webhook receives."""
