@@ -151,7 +151,12 @@ def handle_event(event: Mapping[str, Any], bot: Bot) -> dict[str, Any]:
     doc = _diagnose(bot, incident, event)
     current = bot.store.peek(key) or state
     occ = _occurrence(key, current)
-    thread = _post_first(bot.settings, doc, occ)
+    try:
+        thread = _post_first(bot.settings, doc, occ)
+    except NotifyError:
+        # Nobody was told: let the retry (Lambda retries failed async invocations) post it.
+        bot.store.release(key, state.first_seen)
+        raise
     bot.store.save(
         key,
         state.first_seen,
@@ -181,6 +186,8 @@ def bot_from_env(env: Mapping[str, str]) -> Bot:
         config_client = boto3.session.Session().client("secretsmanager")
         secret = read_config_secret(env["ECSDOCTOR_CONFIG_SECRET"], config_client)
     settings = Settings.from_env(env, secret)
+    if not settings.notifies:
+        log.warning("ecsdoctor: no ECSDOCTOR_NOTIFY_URL or SLACK_BOT_TOKEN: messages go nowhere")
     store: DedupStore
     if settings.dedup_table:
         store = DynamoDedupStore(DedupTableWriter.open(settings.dedup_table))

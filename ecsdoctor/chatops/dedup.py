@@ -81,6 +81,11 @@ class DedupStore(Protocol):
         """Attach the window opener's diagnosis (only to the window that `first_seen` opened)."""
         ...
 
+    def release(self, key: DedupKey, first_seen: float) -> None:
+        """Forget the window `first_seen` opened (its message could not be posted: a retry
+        must post it, not count itself as a repeat)."""
+        ...
+
 
 class MemoryDedupStore:
     """Sightings in this process only: enough for `ecsdoctor serve` or a single Lambda container."""
@@ -110,6 +115,12 @@ class MemoryDedupStore:
             held = self._items.get(key.digest)
             if held and held[0].first_seen == first_seen:
                 self._items[key.digest] = (replace(held[0], result=result), held[1])
+
+    def release(self, key: DedupKey, first_seen: float) -> None:
+        with self._lock:
+            held = self._items.get(key.digest)
+            if held and held[0].first_seen == first_seen:
+                del self._items[key.digest]
 
 
 class DedupTableWriter:
@@ -216,6 +227,19 @@ class DedupTableWriter:
             if not self._conditional(exc):
                 raise
 
+    def close_window(self, key: DedupKey, first_seen: float) -> None:
+        """Delete the window opened at `first_seen` (and no later one)."""
+        try:
+            self._client.delete_item(
+                TableName=self.table,
+                Key={"pk": {"S": key.digest}},
+                ConditionExpression="first_seen = :first",
+                ExpressionAttributeValues={":first": {"N": repr(first_seen)}},
+            )
+        except Exception as exc:
+            if not self._conditional(exc):
+                raise
+
 
 def _number(item: Mapping[str, Any], name: str) -> float:
     return float(item.get(name, {}).get("N", "0"))
@@ -259,6 +283,9 @@ class DynamoDedupStore:
 
     def save(self, key: DedupKey, first_seen: float, result: StoredResult) -> None:
         self.writer.store_result(key, first_seen, result)
+
+    def release(self, key: DedupKey, first_seen: float) -> None:
+        self.writer.close_window(key, first_seen)
 
 
 #: Repeat counts at which a webhook (which cannot edit what it posted) gets a count update.

@@ -53,14 +53,17 @@ def diagnose_saved_event(
 
     library: Callable[..., Diagnosis] | None = getattr(ecsdoctor, "diagnose_event", None)
     if library is not None:
-        return library(
-            event,
-            reader=reader,
-            region=region,
-            role_arn=role_arn,
-            knowledge=knowledge,
-            offline=offline or reader is None,
-        )
+        try:
+            return library(
+                event,
+                reader=reader,
+                region=region,
+                role_arn=role_arn,
+                knowledge=knowledge,
+                offline=offline or reader is None,
+            )
+        except (ReadError, AwsSetupError):
+            return _offline(event, knowledge)  # AWS unreadable: the event still says something
     if offline or reader is None:
         return _offline(event, knowledge)
     return _interim_live(event, reader, knowledge)

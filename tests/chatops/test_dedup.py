@@ -146,3 +146,11 @@ def test_dynamodb_dedup_across_two_processes(receiver: Receiver) -> None:
         assert [b["notification"]["count"] for _, b in posts if b["notification"]["repeat"]] == [10]
     finally:
         server.stop()
+
+
+def test_release_forgets_only_its_own_window(store: Any) -> None:
+    first = store.sight(KEY, 1000.0, 60)
+    store.release(KEY, 999.0)  # someone else's window: kept
+    assert store.sight(KEY, 1001.0, 60).count == 2
+    store.release(KEY, first.first_seen)
+    assert store.sight(KEY, 1002.0, 60).first

@@ -312,3 +312,19 @@ def test_bot_token_posts_once_then_threads_and_updates(receiver: Receiver) -> No
     assert posts[1][1]["ts"] == first_ts and posts[2][1]["thread_ts"] == first_ts
     assert "Seen 2 times" in json.dumps(posts[1][1]["blocks"])
     assert "Seen 3 times" in json.dumps(posts[3][1]["blocks"])
+
+
+def test_a_failed_post_is_retried_as_a_first_message(receiver: Receiver) -> None:
+    from ecsdoctor.chatops.notify import NotifyError
+
+    event = load_event("deployment_failed_aws_doc.json")
+    broken = replace(
+        _bot(receiver),
+        readers=None,
+        settings=Settings(notify_url="http://127.0.0.1:9/unreachable"),
+    )
+    with pytest.raises(NotifyError):
+        handle_event(event, broken)
+    retry = replace(broken, settings=Settings(notify_url=receiver.url + "/hook"))
+    assert handle_event(event, retry)["action"] == "notified"
+    assert len(receiver.wait_for(1)) == 1
