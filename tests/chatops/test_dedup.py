@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,6 +98,17 @@ def test_dynamodb_dedup_across_two_processes(receiver: Receiver) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    # DynamoDB applies each write to an item atomically; moto's threaded server does not (two
+    # concurrent UpdateItem ADDs can read the same old value). Serialising requests restores what
+    # DynamoDB guarantees, and the two processes still race on every conditional write.
+    inner = server._server.app  # type: ignore[union-attr]
+    atomic = threading.Lock()
+
+    def one_at_a_time(environ: dict[str, Any], start_response: Any) -> Any:
+        with atomic:
+            return list(inner(environ, start_response))
+
+    server._server.app = one_at_a_time  # type: ignore[union-attr]
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
