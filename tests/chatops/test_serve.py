@@ -267,3 +267,28 @@ def test_a_stalled_client_does_not_block_others(served: Served) -> None:
         with urllib.request.urlopen(served.url + "/healthz", timeout=5) as response:
             assert response.status == 200
         assert time.monotonic() - started < 2
+
+
+def test_signed_explain_needs_no_aws(served: Served, moto: Moto, response_rx: Receiver) -> None:
+    body = _slash("explain CannotPullContainerError: <!channel> ref not found", response_rx)
+    posts, before = len(response_rx.posts), moto.requests
+    status, _ = _post(served.url + "/slack/commands", body, _signed(body))
+    assert status == 200
+    _, message = response_rx.wait_for(posts + 1)[posts]
+    raw = json.dumps(message)
+    assert "Likely cause" in raw and "<!channel>" not in raw
+    assert moto.requests == before
+
+
+def test_api_event_and_service(served: Served, moto: Moto, task_arn: str) -> None:
+    from .conftest import task_event
+
+    ecs = boto3.session.Session(region_name="us-east-1").client("ecs", endpoint_url=moto.url)
+    (task,) = ecs.describe_tasks(cluster="prod", tasks=[task_arn])["tasks"]
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    body = json.dumps({"event": task_event(task)}).encode()
+    status, doc = _post(served.url + "/v1/diagnose", body, auth, timeout=60)
+    assert status == 200 and doc["root_causes"][0]["resource"].endswith(":repository/wbe")
+    body = json.dumps({"service": "nothere", "cluster": "prod"}).encode()
+    status, answer = _post(served.url + "/v1/diagnose", body, auth, timeout=60)
+    assert status == 502 and "'nothere' not found in cluster prod" in answer["error"]
