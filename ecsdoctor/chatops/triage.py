@@ -193,8 +193,10 @@ def _task(
         and all(c == 0 for c in codes)
     ):
         return Skip("a standalone task finished: every container exited 0")
+    if not doc.signals:
+        return Skip("the stopped task carries no reason, stop code or exit code")
     matches = kb.match_all(doc.signals)
-    if not failing and clean and all(m.severity is Severity.INFO for m in matches):
+    if not failing and clean and matches and all(m.severity is Severity.INFO for m in matches):
         return Skip("every message is normal operation")
     task_arn = detail.get("taskArn") if isinstance(detail.get("taskArn"), str) else None
     region, account = _where(event, task_arn)
@@ -248,9 +250,17 @@ def _service(
     )
 
 
+#: Reasons every crashing container shares; the exit code tells such crashes apart.
+GENERIC_EXIT = "container_exit.essential_container_exited"
+
+
 def _cause(doc: Document, failing: list[Match], kb: KnowledgeBase) -> tuple[str, str]:
     if failing:
-        entry = kb.by_id[failing[0].entry]
+        decisive = failing[0]
+        if decisive.entry == GENERIC_EXIT:
+            exits = [m for m in failing if doc.signals[m.signal].source is SignalSource.EXIT_CODE]
+            decisive = exits[0] if exits else decisive
+        entry = kb.by_id[decisive.entry]
         return entry.id, entry.title
     text = doc.signals[0].text if doc.signals else "no failure message"
     return _unrecognised(text), text[:200]

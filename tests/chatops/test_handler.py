@@ -328,3 +328,21 @@ def test_a_failed_post_is_retried_as_a_first_message(receiver: Receiver) -> None
     retry = replace(broken, settings=Settings(notify_url=receiver.url + "/hook"))
     assert handle_event(event, retry)["action"] == "notified"
     assert len(receiver.wait_for(1)) == 1
+
+
+def test_crashes_with_different_exit_codes_are_different_failures(receiver: Receiver) -> None:
+    bot = replace(_bot(receiver), readers=None)
+    keys = []
+    for code in (1, 139, 1):
+        event = load_event("task_state_change_aws_doc.json")
+        event["detail"].update(
+            lastStatus="STOPPED",
+            stopCode="EssentialContainerExited",
+            stoppedReason="Essential container in task exited",
+            group="service:web",
+        )
+        event["detail"]["containers"][0]["exitCode"] = code
+        keys.append(handle_event(event, bot)["dedup_key"])
+    assert keys[0].endswith("container_exit.exit_code_1") and keys[0] == keys[2]
+    assert keys[1].endswith("container_exit.exit_code_139")
+    assert len(receiver.wait_for(2)) == 2
