@@ -176,7 +176,7 @@ _BOT: Bot | None = None
 
 def bot_from_env(env: Mapping[str, str]) -> Bot:
     """Settings, dedup store and readers from the environment (what a Lambda container holds)."""
-    from ecsdoctor.diagnose import load_knowledge
+    from ecsdoctor.pipeline import load_knowledge
 
     secret: dict[str, str] = {}
     if env.get("ECSDOCTOR_CONFIG_SECRET"):

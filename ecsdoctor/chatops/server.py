@@ -259,8 +259,8 @@ class Backend:
         return self._service(service, cluster)
 
     def _explain(self, message: str) -> Callable[[], Diagnosis]:
-        from ecsdoctor.diagnose import diagnose_document
         from ecsdoctor.ingest import parse_lines
+        from ecsdoctor.offline import diagnose_document
 
         document = parse_lines([message[: 16 * 1024]], "message")
         return lambda: diagnose_document(document, self.knowledge)
@@ -398,7 +398,7 @@ class _Quiet(WSGIRequestHandler):
 def make_backend(settings: Settings, offline: bool = False) -> Backend:
     """The application with the shipped knowledge and live readers (role per account)."""
     from ecsdoctor.chatops.live import reader_factory
-    from ecsdoctor.diagnose import load_knowledge
+    from ecsdoctor.pipeline import load_knowledge
 
     readers = None if offline else reader_factory(settings.role_for)
     return Backend(settings, load_knowledge(), readers)

@@ -20,7 +20,7 @@ from ecsdoctor.chatops.messages import texts
 from ecsdoctor.demo import account as acct
 from ecsdoctor.demo.scenarios import LOG_GROUP_MISSING, REPOSITORY_NOT_FOUND
 from ecsdoctor.demo.services import ServiceSpec, add_service, build_service
-from ecsdoctor.diagnose import load_knowledge
+from ecsdoctor.pipeline import load_knowledge
 
 from .conftest import Receiver, load_event, stopped_tasks, task_event
 

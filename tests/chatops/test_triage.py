@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from ecsdoctor.chatops.triage import Incident, Skip, triage
-from ecsdoctor.diagnose import load_knowledge
 from ecsdoctor.errors import InputError
+from ecsdoctor.pipeline import load_knowledge
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_events"
 EVENTS = sorted(SAMPLES.rglob("eventbridge*.json"))
