@@ -346,3 +346,31 @@ def test_crashes_with_different_exit_codes_are_different_failures(receiver: Rece
     assert keys[0].endswith("container_exit.exit_code_1") and keys[0] == keys[2]
     assert keys[1].endswith("container_exit.exit_code_139")
     assert len(receiver.wait_for(2)) == 2
+
+
+def test_role_template_is_assumed_in_the_events_account(
+    session: boto3.session.Session, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ecsdoctor.aws.session as aws_session
+
+    assumed: list[str] = []
+    real = aws_session.assume_role_session
+
+    def recording(base: Any, role_arn: str, *args: Any, **kwargs: Any) -> Any:
+        assumed.append(role_arn)
+        return real(base, role_arn, *args, **kwargs)
+
+    monkeypatch.setattr(aws_session, "assume_role_session", recording)
+    build_service(session, replace(RESTART_FOREVER, stopped=2))
+    settings = Settings(
+        notify_url=receiver.url + "/hook",
+        role_template="arn:aws:iam::{account}:role/ecsdoctor-readonly",
+    )
+    bot = Bot(
+        settings, MemoryDedupStore(), reader_factory(settings.role_for), load_knowledge(), Clock()
+    )
+    outcomes = [handle_event(task_event(t), bot) for t in stopped_tasks(session, acct.CLUSTER)]
+    assert assumed == [
+        "arn:aws:iam::123456789012:role/ecsdoctor-readonly"
+    ]  # once: repeats read nothing
+    assert outcomes[0]["root_cause"] is True

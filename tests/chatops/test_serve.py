@@ -292,3 +292,15 @@ def test_api_event_and_service(served: Served, moto: Moto, task_arn: str) -> Non
     body = json.dumps({"service": "nothere", "cluster": "prod"}).encode()
     status, answer = _post(served.url + "/v1/diagnose", body, auth, timeout=60)
     assert status == 502 and "'nothere' not found in cluster prod" in answer["error"]
+
+
+def test_signed_scan_posts_to_the_channel(
+    served: Served, moto: Moto, response_rx: Receiver, task_arn: str
+) -> None:
+    body = _slash("scan prod", response_rx)
+    posts = len(response_rx.posts)
+    status, ack = _post(served.url + "/slack/commands", body, _signed(body), timeout=3)
+    assert status == 200 and "scan prod" in ack["text"]
+    _, message = response_rx.wait_for(posts + 1, timeout=60)[posts]
+    assert message["response_type"] == "in_channel"
+    assert "cluster" in json.dumps(message["blocks"])
