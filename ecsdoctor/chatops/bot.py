@@ -113,6 +113,12 @@ def _post_first(settings: Settings, doc: Mapping[str, Any], occ: Occurrence) -> 
     return None
 
 
+def edits(count: int) -> bool:
+    """Whether a repeat edits the Slack message's count: each of the first ten, then every tenth
+    (Slack rate-limits chat.update; a burst of tasks must not exhaust it)."""
+    return count <= 10 or count % 10 == 0
+
+
 def _post_repeat(settings: Settings, incident: Incident, state: Sighting, occ: Occurrence) -> bool:
     """Tell the channel about a repeat, cheaply; True when something was posted."""
     stored = state.result
@@ -121,10 +127,14 @@ def _post_repeat(settings: Settings, incident: Incident, state: Sighting, occ: O
         bot = SlackBot(settings.slack_bot_token, settings.slack_channel, settings.slack_api_url)
         if stored is None or stored.thread is None:
             return False  # the first message is still being written; its count will be current
-        bot.update(stored.thread, slack_message(json.loads(stored.document), occ))
+        posted = False
+        if edits(occ.count):
+            bot.update(stored.thread, slack_message(json.loads(stored.document), occ))
+            posted = True
         if occ.count == 2 or announces(occ.count):
             bot.post(slack_update(headline, occ), thread=stored.thread)
-        return True
+            posted = True
+        return posted
     if not settings.notify_url or not announces(occ.count):
         return False
     if settings.notify_format is NotifyFormat.JSON:
@@ -146,7 +156,13 @@ def handle_event(event: Mapping[str, Any], bot: Bot) -> dict[str, Any]:
     key = _key(incident)
     state = bot.store.sight(key, bot.clock(), bot.settings.dedup_window)
     if not state.first:
-        posted = _post_repeat(bot.settings, incident, state, _occurrence(key, state))
+        try:
+            posted = _post_repeat(bot.settings, incident, state, _occurrence(key, state))
+        except NotifyError as err:
+            # A lost count update is harmless; failing here would make Lambda retry the event
+            # and count it twice.
+            log.warning("ecsdoctor: repeat update not posted: %s", err)
+            posted = False
         return {"action": "repeat", "dedup_key": key.label, "count": state.count, "posted": posted}
     doc = _diagnose(bot, incident, event)
     current = bot.store.peek(key) or state

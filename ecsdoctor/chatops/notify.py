@@ -49,8 +49,18 @@ class SlackBot:
             raise NotifyError(
                 "SLACK_BOT_TOKEN needs the 'chatops' extra: pip install 'ecsdoctor[chatops]'"
             ) from err
+        from slack_sdk.http_retry.builtin_handlers import (
+            ConnectionErrorRetryHandler,
+            RateLimitErrorRetryHandler,
+        )
+
         self.channel = channel
-        self._client = WebClient(token=token, base_url=base_url, timeout=int(POST_TIMEOUT))
+        self._client = WebClient(
+            token=token,
+            base_url=base_url,
+            timeout=int(POST_TIMEOUT),
+            retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(2)],
+        )
 
     def _call(self, method: str, **params: Any) -> Mapping[str, Any]:
         from slack_sdk.errors import SlackApiError

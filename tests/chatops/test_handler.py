@@ -374,3 +374,17 @@ def test_role_template_is_assumed_in_the_events_account(
         "arn:aws:iam::123456789012:role/ecsdoctor-readonly"
     ]  # once: repeats read nothing
     assert outcomes[0]["root_cause"] is True
+
+
+def test_a_lost_count_update_does_not_fail_the_event(receiver: Receiver) -> None:
+    event = load_event("deployment_failed_aws_doc.json")
+    bot = replace(_bot(receiver), readers=None)
+    assert handle_event(event, bot)["action"] == "notified"
+    down = replace(bot, settings=Settings(notify_url="http://127.0.0.1:9/unreachable"))
+    outcomes = [handle_event(event, down) for _ in range(9)]
+    assert outcomes[-1] == {
+        "action": "repeat",
+        "dedup_key": outcomes[-1]["dedup_key"],
+        "count": 10,
+        "posted": False,
+    }
