@@ -19,4 +19,12 @@ def handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
     return lambda_entry(event, context)
 
 
-__all__ = ["handler"]
+def http_handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
+    """AWS Lambda handler behind a function URL: the Slack slash command and the JSON API of
+    `ecsdoctor serve` (slash commands are answered by an asynchronous second invocation)."""
+    from ecsdoctor.chatops.function_url import lambda_http
+
+    return lambda_http(event, context)
+
+
+__all__ = ["handler", "http_handler"]

@@ -190,18 +190,22 @@ def handle_event(event: Mapping[str, Any], bot: Bot) -> dict[str, Any]:
 _BOT: Bot | None = None
 
 
+def config_secret(env: Mapping[str, str]) -> dict[str, str]:
+    """The bot's own configuration secret (ECSDOCTOR_CONFIG_SECRET), or nothing."""
+    if not env.get("ECSDOCTOR_CONFIG_SECRET"):
+        return {}
+    import boto3
+
+    # The bot's own configuration: a client of its own, never the inspection reader.
+    client = boto3.session.Session().client("secretsmanager")
+    return read_config_secret(env["ECSDOCTOR_CONFIG_SECRET"], client)
+
+
 def bot_from_env(env: Mapping[str, str]) -> Bot:
     """Settings, dedup store and readers from the environment (what a Lambda container holds)."""
     from ecsdoctor.pipeline import load_knowledge
 
-    secret: dict[str, str] = {}
-    if env.get("ECSDOCTOR_CONFIG_SECRET"):
-        import boto3
-
-        # The bot's own configuration: a client of its own, never the inspection reader.
-        config_client = boto3.session.Session().client("secretsmanager")
-        secret = read_config_secret(env["ECSDOCTOR_CONFIG_SECRET"], config_client)
-    settings = Settings.from_env(env, secret)
+    settings = Settings.from_env(env, config_secret(env))
     if not settings.notifies:
         log.warning("ecsdoctor: no ECSDOCTOR_NOTIFY_URL or SLACK_BOT_TOKEN: messages go nowhere")
     store: DedupStore

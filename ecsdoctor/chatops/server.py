@@ -83,10 +83,14 @@ class Backend:
         settings: Settings,
         knowledge: KnowledgeBase,
         readers: ReaderFactory | None,
+        dispatch: Callable[[Command, str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.knowledge = knowledge
         self.readers = readers
+        # Where an acknowledged slash command goes: a thread here (serve), or another invocation
+        # of the same Lambda function behind a function URL (which stops when it answers).
+        self.dispatch = dispatch
         # Diagnoses run on one pool; slash-command answers wait for them on another, so a full
         # pool of waiting answers can never starve the diagnoses they wait for.
         self._pool = ThreadPoolExecutor(max_workers=MAX_RUNNING, thread_name_prefix="diagnosis")
@@ -184,6 +188,11 @@ class Backend:
             job = self._job(command)
         except InputError as err:
             return "200 OK", _ephemeral(f"{slack_escape(str(err))}. {HELP}")
+        shown = slack_escape(command.argument[:200])
+        working = _ephemeral(f"Working on `{command.verb} {shown}`; the answer follows here.")
+        if self.dispatch is not None:
+            self.dispatch(command, url)
+            return "200 OK", working
         if not self._slots.acquire(blocking=False):  # bounded: refuse rather than queue forever
             return "200 OK", _ephemeral("ecsdoctor is busy; try again in a minute.")
         try:
@@ -191,31 +200,37 @@ class Backend:
         except RuntimeError:
             self._slots.release()
             raise HttpError("503 Service Unavailable", "shutting down") from None
-        shown = slack_escape(command.argument[:200])
-        return "200 OK", _ephemeral(
-            f"Working on `{command.verb} {shown}`; the answer follows here."
-        )
+        return "200 OK", working
 
     def _answer_slack(self, job: Callable[[], Diagnosis], url: str) -> None:
+        try:
+            self._post_answer(job, url)
+        except Exception as err:  # a worker thread must not die silently: say what, not what about
+            log.error("slash command answer failed: %s", type(err).__name__)
+        finally:
+            self._slots.release()
+
+    def answer(self, command: Command, url: str) -> None:
+        """Run an acknowledged slash command now and post the answer to its response_url."""
+        if not url.startswith(self.settings.response_url_prefixes):
+            raise InputError("response_url is not a Slack URL")
+        self._post_answer(self._job(command), url)
+
+    def _post_answer(self, job: Callable[[], Diagnosis], url: str) -> None:
         """Run one slash command's diagnosis and post it to Slack's response_url."""
         from slack_sdk.webhook import WebhookClient
 
         from ecsdoctor.report.document import diagnosis_document
 
         try:
-            try:
-                diagnosis = self._within_deadline(job)
-                payload: dict[str, Any] = {
-                    "response_type": "in_channel",
-                    **slack_message(diagnosis_document(diagnosis)),
-                }
-            except HttpError as err:
-                payload = _ephemeral(slack_escape(err.reason))
-            WebhookClient(url, timeout=10).send_dict(payload)
-        except Exception as err:  # a worker thread must not die silently: say what, not what about
-            log.error("slash command answer failed: %s", type(err).__name__)
-        finally:
-            self._slots.release()
+            diagnosis = self._within_deadline(job)
+            payload: dict[str, Any] = {
+                "response_type": "in_channel",
+                **slack_message(diagnosis_document(diagnosis)),
+            }
+        except HttpError as err:
+            payload = _ephemeral(slack_escape(err.reason))
+        WebhookClient(url, timeout=10).send_dict(payload)
 
     def _within_deadline(self, job: Callable[[], Diagnosis]) -> Diagnosis:
         future: Future[Diagnosis] = self._pool.submit(job)
@@ -395,13 +410,17 @@ class _Quiet(WSGIRequestHandler):
         log.debug("http: %s", (format % args)[:200])
 
 
-def make_backend(settings: Settings, offline: bool = False) -> Backend:
+def make_backend(
+    settings: Settings,
+    offline: bool = False,
+    dispatch: Callable[[Command, str], None] | None = None,
+) -> Backend:
     """The application with the shipped knowledge and live readers (role per account)."""
     from ecsdoctor.chatops.live import reader_factory
     from ecsdoctor.pipeline import load_knowledge
 
     readers = None if offline else reader_factory(settings.role_for)
-    return Backend(settings, load_knowledge(), readers)
+    return Backend(settings, load_knowledge(), readers, dispatch)
 
 
 def serve(
