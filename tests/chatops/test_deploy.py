@@ -66,6 +66,12 @@ def test_the_bot_writes_only_its_table_and_reads_only_its_secret() -> None:
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
+        "lambda:InvokeFunction",
+    }
+    # The only function the bot may invoke is its own slash-command function (deferred answers).
+    assert granted["lambda:InvokeFunction"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+        "${AWS::StackName}-commands"
     }
     assert granted["secretsmanager:GetSecretValue"] == {"Ref": "ConfigSecret"}
     assert granted["dynamodb:PutItem"] == {"Fn::GetAtt": ["DedupTable", "Arn"]}
@@ -75,12 +81,13 @@ def test_the_bot_writes_only_its_table_and_reads_only_its_secret() -> None:
     assert "secretsmanager:GetSecretValue" not in policy_document()["Statement"][0]["Action"]
 
 
-def test_handler_and_environment_exist() -> None:
-    function = _load(DEPLOY / "ecsdoctor-bot.yaml")["Resources"]["Function"]["Properties"]
-    module, _, name = function["Handler"].rpartition(".")
-    assert callable(getattr(importlib.import_module(module), name))
+@pytest.mark.parametrize("resource", ["Function", "CommandsFunction"])
+def test_handler_and_environment_exist(resource: str) -> None:
     from ecsdoctor.chatops.config import ENVIRONMENT
 
+    function = _load(DEPLOY / "ecsdoctor-bot.yaml")["Resources"][resource]["Properties"]
+    module, _, name = function["Handler"].rpartition(".")
+    assert callable(getattr(importlib.import_module(module), name))
     assert set(function["Environment"]["Variables"]) <= ENVIRONMENT
 
 
