@@ -180,6 +180,7 @@ def handle_event(event: Mapping[str, Any], bot: Bot) -> dict[str, Any]:
     )
     return {
         "action": "notified",
+        "posted": bot.settings.notifies,
         "dedup_key": key.label,
         "count": occ.count,
         "root_cause": bool(doc.get("root_causes")),
