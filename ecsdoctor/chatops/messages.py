@@ -11,6 +11,7 @@ what was left out.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,10 +66,12 @@ def slack_code(text: str) -> str:
 
 
 def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters, saying how many were cut; never half an `&amp;` entity."""
     if len(text) <= limit:
         return text
-    note = f"… ({len(text) - limit + 40} characters cut)"
-    return text[: max(0, limit - len(note))] + note
+    keep = limit - len(f"… ({len(text)} characters cut)")
+    head = re.sub(r"&[a-z]{0,3}$", "", text[: max(0, keep)])
+    return f"{head}… ({len(text) - len(head)} characters cut)"
 
 
 # --- what to say, whatever the platform -----------------------------------------------------

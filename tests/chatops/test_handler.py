@@ -107,7 +107,7 @@ def test_fifty_stopped_tasks_of_one_service_make_one_message(
     assert "```" in body and "AWS console:" in body
     assert "/ecs/v2/clusters/prod/services/web/health" in body
     assert "Seen 10 times" in "\n".join(texts(updates[0]))
-    state = bot.store.peek(outcomes[0] and _key(outcomes[0]))
+    state = bot.store.peek(_key(outcomes[0]))
     assert state is not None and state.count == 50
 
 

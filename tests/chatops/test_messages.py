@@ -118,6 +118,17 @@ def test_escape_neutralises_mentions_links_and_controls() -> None:
     assert "AKIAABCDEFGHIJKLMNOP" not in slack_escape("key AKIAABCDEFGHIJKLMNOP leaked")
 
 
+def test_cuts_are_exact_and_never_split_an_entity() -> None:
+    from ecsdoctor.chatops.messages import _cut
+
+    text = "&amp;" * 100
+    cut = _cut(text, 60)
+    assert len(cut) <= 60 and cut.endswith(" characters cut)")
+    head = cut.split("…")[0]
+    assert head == "&amp;" * (len(head) // 5)
+    assert cut.endswith(f"({len(text) - len(head)} characters cut)")
+
+
 def test_resource_links() -> None:
     assert resource_link("security_group", "sg-1", "eu-west-1") == (
         "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#SecurityGroup:groupId=sg-1"
