@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from ecsdoctor.chatops.command import serve_cmd
 from ecsdoctor.errors import AwsSetupError, EcsDoctorError, InputError
 from ecsdoctor.redaction import scrub, scrub_value
 from ecsdoctor.report import Format, render
@@ -420,6 +421,9 @@ def demo_cmd(
         sys.stderr.write(f"demo: {title} (emulated account, moto)\n")
     _emit(Format.JSON if as_json else fmt, diagnosis)
     raise typer.Exit(0 if diagnosis.root_causes else 1)
+
+
+app.command("serve")(serve_cmd)
 
 
 @app.command("permissions")

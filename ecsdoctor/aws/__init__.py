@@ -7,7 +7,6 @@ from ecsdoctor.aws.operations import (
     READ_OPERATIONS,
     is_allowed,
     permission_name,
-    policy_document,
 )
 from ecsdoctor.aws.reader import (
     AwsReader,
@@ -27,7 +26,6 @@ __all__ = [
     "is_allowed",
     "open_session",
     "permission_name",
-    "policy_document",
     "translate_error",
     "validate_region",
 ]

@@ -7,8 +7,6 @@ an operator grants and what a denied call is reported as.
 
 from __future__ import annotations
 
-from typing import Any
-
 # boto3 service name -> IAM action prefix. A service missing here cannot be called at all.
 IAM_PREFIX: dict[str, str] = {
     "ecs": "ecs",
@@ -114,19 +112,3 @@ def is_allowed(permission: str) -> bool:
         and permission not in FORBIDDEN
         and not operation.startswith(MUTATING_PREFIXES)
     )
-
-
-def policy_document() -> dict[str, Any]:
-    """The least-privilege IAM policy ecsdoctor needs, printed by `ecsdoctor permissions`."""
-    actions = sorted(p for p in READ_OPERATIONS if is_allowed(p))
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "EcsDoctorReadOnly",
-                "Effect": "Allow",
-                "Action": actions,
-                "Resource": "*",
-            }
-        ],
-    }

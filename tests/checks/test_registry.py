@@ -14,12 +14,13 @@ from types import ModuleType
 
 import pytest
 
-from ecsdoctor.aws.operations import FORBIDDEN, is_allowed, policy_document
+from ecsdoctor.aws.operations import FORBIDDEN, is_allowed
 from ecsdoctor.checks import REGISTRY, check_id_of
 from ecsdoctor.checks.base import AnyCheck
 from ecsdoctor.kb.loader import load_entries
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import Status
+from ecsdoctor.permissions import policy_document
 from tests.checks.table import Row
 
 HERE = Path(__file__).parent
