@@ -22,9 +22,16 @@ from ecsdoctor.models import Match, Signal
 #: Seconds one regex may spend on one message: a hostile string must not hang the process.
 REGEX_TIMEOUT = 0.25
 
-#: Entries at or below this priority are catch-alls: a truncated message may still name a
-#: narrower family, so partial matching is tried even when a catch-all matched in full.
-GENERIC_PRIORITY = 30
+#: The slug of catch-all entries (`image_pull.generic`, ...): the last resort of their family. A
+#: truncated message that lands on one may still name a narrower entry, so partial matching is
+#: tried even when a catch-all matched in full.
+GENERIC_SLUG = "generic"
+
+
+def is_generic(entry: Entry) -> bool:
+    """Whether `entry` is its family's catch-all."""
+    return entry.id.rsplit(".", 1)[-1] == GENERIC_SLUG
+
 
 _ELLIPSES = ("...", "…", "..")
 
@@ -208,7 +215,7 @@ class KnowledgeBase:
     def _recognize_text(self, signal: Signal, text: str) -> Candidate | None:
         full = self._full(signal, text, stop_after_top=True)
         best = full[0] if full else None
-        if best is None or best.entry.priority <= GENERIC_PRIORITY:
+        if best is None or is_generic(best.entry):
             floor = best.entry.priority if best else -1
             partial = self._partial(signal, text, floor)
             if partial:
