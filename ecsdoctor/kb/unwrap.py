@@ -48,6 +48,12 @@ _INNER: tuple[tuple[str, regex.Pattern[str]], ...] = (
         ),
     ),
     (
+        "cloudformation",
+        regex.compile(
+            r"Invalid request provided: (?:\w+ (?:error|Invalid Request): )?(?P<inner>.+)", _FLAGS
+        ),
+    ),
+    (
         "aws-cli",
         regex.compile(
             r"An error occurred \((?P<code>\w+)\) when calling the (?P<operation>\w+) operation"
@@ -66,8 +72,8 @@ _PRINTED_BY: tuple[tuple[str, regex.Pattern[str]], ...] = (
     (
         "cdk",
         regex.compile(
-            r"\|\s*(?:CREATE|UPDATE|DELETE|ROLLBACK)_\w*FAILED\s*\|\s*AWS::|❌|DeploymentError: "
-            r"Resource updates failed|cdk-[a-z0-9]{9}-",
+            r"\|\s*(?:CREATE|UPDATE|DELETE|ROLLBACK)_\w*FAILED\s*\|\s*(?:AWS|Custom)::|❌|DeploymentError: "
+            r"Resource updates failed",
             _FLAGS,
         ),
     ),
@@ -86,11 +92,15 @@ _JAVA_SUFFIX = regex.compile(
     r"Request ID: [\w-]*(?:; Proxy: \w+)?\)?.*$",
     _FLAGS,
 )
+_JAVA_CLASS = regex.compile(r"^(?:[a-z]\w*\.)+(?P<code>\w+(?:Exception|Error)): ")
 _CFN_PREFIX = regex.compile(
     r"^(?:Invalid request provided: )?(?:\w+ (?:error|Invalid Request): )?", _FLAGS
 )
 _MARKERS = (
     "resource handler returned",
+    "invalid request provided",
+    "_failed",
+    "copilot",
     "operation error",
     "error: ",
     "aws_ecs_",
@@ -121,7 +131,13 @@ def unwrap(text: str) -> tuple[str, str | None]:
     if "(service: amazon" in folded:
         inner = _cloudformation_inner(text)
         if inner != text:
-            return inner, _printed_by(text) or "cloudformation"
+            # CloudFormation prefixes its handler errors; other Java SDK callers (Step Functions,
+            # Jenkins plugins) print the SDK's rendering alone
+            tool = "cloudformation" if "invalid request provided" in folded else "aws-sdk-java"
+            return inner, _printed_by(text) or tool
+    printer = _printed_by(text)
+    if printer is not None:  # a CDK or Copilot event line around an error without the handler text
+        return text, printer
     return text, None
 
 
@@ -139,6 +155,7 @@ def _cloudformation_inner(inner: str) -> str:
         code = suffix.group("code")
         inner = inner[: suffix.start()].rstrip()
     inner = _CFN_PREFIX.sub("", inner, count=1).strip()
+    inner = _JAVA_CLASS.sub(r"\g<code>: ", inner, count=1)
     if code and not inner.startswith(code):
         inner = f"{code}: {inner}"
     return inner
