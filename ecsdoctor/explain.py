@@ -121,11 +121,13 @@ class Explainer:
                 shared[entry_id] = shared.get(entry_id, 0) + 1
         scored = []
         for entry_id, count in shared.items():
-            score = count / (len(words) + self._sizes[entry_id] - count)
-            if score >= 0.15:
-                scored.append((score, entry_id))
-        scored.sort(key=lambda s: (-s[0], s[1]))
-        return tuple(entry_id for _, entry_id in scored[:limit])
+            # most of the message's words appear in the entry's examples; ties go to the entry
+            # whose examples are most like the message as a whole
+            coverage = count / len(words)
+            if count >= 2 and coverage >= 0.3:
+                scored.append((coverage, count / self._sizes[entry_id], entry_id))
+        scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+        return tuple(entry_id for _, _, entry_id in scored[:limit])
 
     def _hint_index(self) -> dict[str, set[str]]:
         if self._hints is None:

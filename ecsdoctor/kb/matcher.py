@@ -33,6 +33,10 @@ def is_generic(entry: Entry) -> bool:
     return entry.id.rsplit(".", 1)[-1] == GENERIC_SLUG
 
 
+#: Longest message tried as a cut-short prefix: partial matching scans every start position, so it
+#: is kept to the sizes consoles and chat clients cut (ECS reasons are at most a few hundred).
+PARTIAL_LIMIT = 2048
+
 _ELLIPSES = ("...", "…", "..")
 
 
@@ -86,17 +90,28 @@ class KnowledgeBase:
         self._lead_substring: dict[str, list[int]] = {}
         self._always: list[int] = []
         self._lead_always: list[int] = []
-        owners: dict[str, set[str]] = {}
+        # literal runs of an entry's patterns that no other entry's examples contain: the part
+        # of a message that names this family rather than a prefix several families share
+        examples: dict[str, list[str]] = {
+            e.id: [x.casefold() for p in e.patterns for x in p.examples] for e in self.entries
+        }
+        self._own: dict[str, frozenset[str]] = {}
         for item in indexed:
-            for requirement in item.anchors.ordered:
-                for word in _phrase_words(requirement):
-                    owners.setdefault(word, set()).add(item.entry.id)
-        #: words of a pattern's literals that no other entry's pattern uses: what makes it distinct
-        self._own_words: dict[str, frozenset[str]] = {}
-        for word, ids in owners.items():
-            if len(ids) == 1:
-                (only,) = ids
-                self._own_words[only] = self._own_words.get(only, frozenset()) | {word}
+            mine = item.entry.id
+            phrases = {
+                phrase.strip()
+                for requirement in item.anchors.ordered
+                for phrase in requirement.phrases | requirement.substrings
+                if len(phrase.strip()) >= 6
+            }
+            own = {
+                phrase
+                for phrase in phrases
+                if not any(
+                    phrase in x for other, xs in examples.items() if other != mine for x in xs
+                )
+            }
+            self._own[mine] = self._own.get(mine, frozenset()) | own
         for item in indexed:
             _index(item.order, item.anchors.best, self._by_word, self._by_substring, self._always)
             _index(
@@ -155,6 +170,8 @@ class KnowledgeBase:
 
     def _partial(self, signal: Signal, text: str, floor: int) -> list[Candidate]:
         """Entries above `floor` whose pattern the message is a cut-short prefix of."""
+        if len(text) > PARTIAL_LIMIT:
+            return []  # consoles and chat clients cut short messages; a long line is not one
         stripped = text.rstrip()
         for ellipsis in _ELLIPSES:
             if stripped.endswith(ellipsis):
@@ -173,9 +190,9 @@ class KnowledgeBase:
             entry = item.entry
             if entry.priority <= floor:
                 break
-            own = self._own_words.get(entry.id, frozenset())
-            if not _applies(signal, item.pattern) or not own & words:
-                continue  # no word only this entry uses: the cut text cannot be distinctly it
+            own = self._own.get(entry.id, frozenset())
+            if not _applies(signal, item.pattern) or not any(p in folded for p in own):
+                continue  # nothing only this entry says is in the text: it cannot be distinctly it
             hit = _search(item, stripped, partial=True)
             if hit is None or not hit.partial:
                 continue
@@ -280,16 +297,12 @@ def _search(item: _Indexed, text: str, partial: bool):  # type: ignore[no-untype
         ) from err
 
 
-def _phrase_words(requirement: Requirement) -> set[str]:
-    return {w for p in requirement.phrases | requirement.substrings for w in WORD.findall(p)}
-
-
 def _distinctive(anchors: Anchors, hit: object, own: frozenset[str]) -> bool:
     """A cut match counts when the cut fell inside its last literal or a capture after it.
 
     Every required literal but the last must be in the text, the last one started (the text
-    ends with its beginning) or present, and one kept literal must be a word no other entry's
-    pattern uses, so a prefix several families share never picks one of them.
+    ends with its beginning) or present, and the matched part must hold a literal no other
+    entry's examples contain, so a prefix several families share never picks one of them.
     """
     span = str(hit.group()).casefold()  # type: ignore[attr-defined]
     needed = anchors.ordered
@@ -301,7 +314,7 @@ def _distinctive(anchors: Anchors, hit: object, own: frozenset[str]) -> bool:
         return False
     if missing and not _started(missing[0], span):
         return False
-    return any(_phrase_words(r) & own for r in kept)
+    return any(p in span for p in own)
 
 
 def _started(requirement: Requirement, span: str) -> bool:
