@@ -74,9 +74,14 @@ class Explainer:
     def __init__(self, kb: KnowledgeBase, cache_size: int = CACHE_SIZE) -> None:
         self.kb = kb
         self._cache: OrderedDict[tuple[str, str, bool], Explanation] = OrderedDict()
+        self._lines: OrderedDict[str, Explanation] = OrderedDict()
         self._cache_size = cache_size
         self._hints: dict[str, set[str]] | None = None
         self._sizes: dict[str, int] = {}
+        self._hypotheses: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
+            e.id: tuple((h.id, h.claim, h.kinds) for h in e.hypotheses) for e in kb.entries
+        }
+        self._kinds: dict[str, tuple[str, ...]] = {e.id: e.kinds for e in kb.entries}
 
     def explain(self, signal: Signal) -> Explanation:
         """The explanation of one signal (from the cache when the same message was seen)."""
@@ -91,6 +96,21 @@ class Explainer:
             self._cache.popitem(last=False)
         return result
 
+    def explain_line(self, message: str) -> Explanation:
+        """The explanation of one pasted message, answered from the cache before any work (even
+        redaction) when the same line was seen: logs repeat the same failure many times."""
+        cached = self._lines.get(message)
+        if cached is not None:
+            self._lines.move_to_end(message)
+            return cached
+        from ecsdoctor.ingest import plain_signal
+
+        result = self.explain(plain_signal(message))
+        self._lines[message] = result
+        if len(self._lines) > self._cache_size:
+            self._lines.popitem(last=False)
+        return result
+
     def _explain(self, signal: Signal) -> Explanation:
         found = self.kb.recognize(signal)
         if found is None:
@@ -102,8 +122,8 @@ class Explainer:
             title=entry.title,
             severity=entry.severity.value,
             captures=dict(found.captures),
-            kinds=entry.kinds,
-            hypotheses=tuple((h.id, h.claim, h.kinds) for h in entry.hypotheses),
+            kinds=self._kinds[entry.id],
+            hypotheses=self._hypotheses[entry.id],
             wrapper=found.wrapper,
             confidence=found.confidence,
             cut=found.cut,
@@ -166,7 +186,7 @@ def iter_explanations(
     Memory stays flat whatever the number of lines (nothing is accumulated; the cache is
     bounded). A line longer than ingest accepts is an InputError, as for `explain MESSAGE`.
     """
-    from ecsdoctor.ingest import MAX_MESSAGE, plain_signal
+    from ecsdoctor.ingest import MAX_MESSAGE
 
     if kb is None:
         from ecsdoctor.kb import default_knowledge_dir, load_entries
@@ -182,7 +202,7 @@ def iter_explanations(
                 f"{name}: line {number}: a {len(message)}-character message; ECS messages are "
                 f"at most a few hundred characters (limit {MAX_MESSAGE})"
             )
-        yield explainer.explain(plain_signal(message))
+        yield explainer.explain_line(message)
 
 
 def closest(message: str, kb: KnowledgeBase, limit: int = 3) -> tuple[str, ...]:

@@ -38,6 +38,7 @@ class Requirement:
     words: frozenset[str]
     substrings: frozenset[str]
     phrases: frozenset[str] = frozenset()  # the whole literal runs the anchors were cut from
+    together: frozenset[str] = frozenset()  # every whole word of a literal run: all required
 
     def kept_in(self, folded: str) -> bool:
         """Whether a case-folded text holds one of the whole literal runs (a strict test)."""
@@ -203,8 +204,10 @@ def _run_requirements(
         if whole_left and whole_right and word.isascii():
             words.append(word)
     phrase = frozenset({folded.strip()})
-    if words:  # one requirement per run, indexed by its longest (rarest) whole word
-        return [Requirement(frozenset({max(words, key=len)}), frozenset(), phrase)]
+    if words:  # one requirement per run: its longest word, and all of its words together
+        return [
+            Requirement(frozenset({max(words, key=len)}), frozenset(), phrase, frozenset(words))
+        ]
     if len(folded.strip()) >= _MIN_SUBSTRING:
         return [Requirement(frozenset(), frozenset({folded}), phrase)]
     return []

@@ -69,6 +69,16 @@ class _Indexed:
     entry: Entry
     pattern: Pattern
     anchors: Anchors
+    words: frozenset[str]  # whole words every match contains (a subset test of the message's)
+    others: tuple[Requirement, ...]  # the remaining requirements (alternatives, substrings)
+
+
+def _indexed(order: int, entry: Entry, pattern: Pattern) -> _Indexed:
+    anchors = anchors_of(pattern.regex.pattern, pattern.regex.flags)
+    single = [r for r in anchors.ordered if len(r.words) == 1 and not r.substrings]
+    others = tuple(r for r in anchors.ordered if r not in single)
+    words = frozenset(w for r in single for w in (r.together or r.words))
+    return _Indexed(order, entry, pattern, anchors, words, others)
 
 
 class KnowledgeBase:
@@ -81,8 +91,7 @@ class KnowledgeBase:
         indexed: list[_Indexed] = []
         for entry in ranked:
             for pattern in entry.patterns:
-                anchors = anchors_of(pattern.regex.pattern, pattern.regex.flags)
-                indexed.append(_Indexed(len(indexed), entry, pattern, anchors))
+                indexed.append(_indexed(len(indexed), entry, pattern))
         self._patterns: tuple[_Indexed, ...] = tuple(indexed)
         self._by_word: dict[str, list[int]] = {}
         self._by_substring: dict[str, list[int]] = {}
@@ -112,8 +121,18 @@ class KnowledgeBase:
                 )
             }
             self._own[mine] = self._own.get(mine, frozenset()) | own
+        # index each pattern by its rarest required word (fewest patterns need it), else by its
+        # best alternation or substring
+        frequency: dict[str, int] = {}
         for item in indexed:
-            _index(item.order, item.anchors.best, self._by_word, self._by_substring, self._always)
+            for word in item.words:
+                frequency[word] = frequency.get(word, 0) + 1
+        for item in indexed:
+            key: Requirement | None = item.anchors.best
+            if item.words:
+                rarest = min(item.words, key=lambda w: (frequency[w], -len(w), w))
+                key = Requirement(frozenset({rarest}), frozenset())
+            _index(item.order, key, self._by_word, self._by_substring, self._always)
             _index(
                 item.order,
                 item.anchors.lead,
@@ -131,8 +150,10 @@ class KnowledgeBase:
             else (self._by_word, self._by_substring, self._always)
         )
         chosen = set(always)
-        for word in words.intersection(by_word):
-            chosen.update(by_word[word])
+        for word in words:
+            hits = by_word.get(word)
+            if hits is not None:
+                chosen.update(hits)
         for substring, hits in by_sub.items():
             if substring in folded:
                 chosen.update(hits)
@@ -158,7 +179,7 @@ class KnowledgeBase:
                 break
             if entry.id in seen or not _applies(signal, item.pattern):
                 continue
-            if not all(r.satisfied(words, folded) for r in item.anchors.ordered):
+            if not item.words <= words or not all(r.satisfied(words, folded) for r in item.others):
                 continue  # a literal every match needs is absent: the regex cannot match
             hit = _search(item, text, partial=False)
             if hit is not None:

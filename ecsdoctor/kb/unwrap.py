@@ -96,23 +96,36 @@ _JAVA_CLASS = regex.compile(r"^(?:[a-z]\w*\.)+(?P<code>\w+(?:Exception|Error)): 
 _CFN_PREFIX = regex.compile(
     r"^(?:Invalid request provided: )?(?:\w+ (?:error|Invalid Request): )?", _FLAGS
 )
+#: Literal openings of every wrapper above: a message holding none of them (most messages) is
+#: returned as is after a few substring tests, without running any wrapper pattern.
 _MARKERS = (
     "resource handler returned",
     "invalid request provided",
-    "_failed",
-    "copilot",
     "operation error",
-    "error: ",
-    "aws_ecs_",
     "an error occurred (",
     "(service: amazon",
+    "aws_ecs_",
+    "_failed",
+    "❌",
+    "✘",
+    "copilot",
+    "an ecs service to run",
 )
+
+
+_LEADING_ERROR = regex.compile(r"[│|*\s]*error: ")
+
+
+def _maybe_wrapped(folded: str) -> bool:
+    if any(marker in folded for marker in _MARKERS):
+        return True
+    return _LEADING_ERROR.match(folded) is not None
 
 
 def unwrap(text: str) -> tuple[str, str | None]:
     """(the ECS message, the tool that wrapped it or None); unwrapped text is returned as is."""
     folded = text.casefold()
-    if not any(marker in folded for marker in _MARKERS):
+    if not _maybe_wrapped(folded):
         return text, None
     for wrapper, pattern in _INNER:
         hit = pattern.search(text, timeout=0.25)
