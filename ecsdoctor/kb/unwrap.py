@@ -181,4 +181,18 @@ def _printed_by(text: str) -> str | None:
     return None
 
 
-__all__ = ["unwrap"]
+#: Lines a deployment tool prints around an error that carry no message of their own: Terraform's
+#: box-drawing frame, its `with <resource address>,` and `on <file> line N, in resource ...:`
+#: context, and the quoted source lines `NN: resource "aws_ecs_service" "web" {`.
+_DECORATION = regex.compile(
+    r"^[│╷╵|\s]*(?:$|with [\w-]+(?:\[[^\]]*\])?(?:\.[\w-]+(?:\[[^\]]*\])?)+,$|"
+    r"on \S+ line \d+(?:, in \w+ \"[^\"]*\" \"[^\"]*\")?:$|\d+: )"
+)
+
+
+def decoration(line: str) -> bool:
+    """Whether a pasted line is only a deployment tool's framing around the error (skip it)."""
+    return _DECORATION.match(line.strip()) is not None
+
+
+__all__ = ["decoration", "unwrap"]

@@ -347,3 +347,19 @@ def test_candidate_type_is_unchanged(kb: KnowledgeBase) -> None:
         Signal(source=SignalSource.STOPPED_REASON, text="CannotPullContainerError: API error (404)")
     )
     assert found and isinstance(found[0], Candidate) and not found[0].partial
+
+
+def test_terraform_framing_lines_are_decoration_and_the_error_line_is_not() -> None:
+    from ecsdoctor.kb.unwrap import decoration
+
+    pasted = [
+        "╷",
+        "│ Error: creating ECS Service (ecsdemo-frontend): NamespaceNotFoundException: Failed to "
+        "retrieve namespace for example",
+        "│ ",
+        '│   with module.ecs.module.service["ecsdemo-frontend"].aws_ecs_service.this[0],',
+        '│   on .terraform/modules/ecs/modules/service/main.tf line 30, in resource "aws_ecs_service" "this":',
+        '│   30: resource "aws_ecs_service" "this" {',
+        "╵",
+    ]
+    assert [decoration(line) for line in pasted] == [True, False, True, True, True, True, True]
