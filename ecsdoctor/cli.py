@@ -1,39 +1,102 @@
 """The `ecsdoctor` command: parse arguments, call the library, render, pick the exit code.
 
-Exit codes (DESIGN.md): 0 a root cause was confirmed (explain: every message matched); 1 ran and
-confirmed nothing (explain: a message matched nothing); 2 bad input or usage; 3 AWS could not be
-used; 4 an internal error (a bug: please report it). Errors are one line on stderr, never a
-traceback (set ECSDOCTOR_DEBUG=1 to see one).
+Exit codes (docs/exit-codes.md): 0 a root cause was confirmed (explain and offline diagnosis: every
+message recognised; no arguments: the help); 1 ran and confirmed nothing (explain and offline: a
+message was not recognised); 2 bad input or usage; 3 AWS could not be used; 4 an internal error
+(a bug: please report it). Errors are one line on stderr, never a traceback (ECSDOCTOR_DEBUG=1
+shows one).
+
+Start-up stays fast: this module imports boto3, networkx and moto only inside the commands that
+need them, so `--help`, `--version`, `explain` and `kb` load none of them (tests/test_packaging.py).
 """
 
 import json
 import os
+import re
+import shutil
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
-import click
 import typer
 
-from ecsdoctor.diagnose import diagnose_events, diagnose_task, load_knowledge
 from ecsdoctor.errors import EcsDoctorError, InputError
-from ecsdoctor.explain import Explanation, explain_signals
-from ecsdoctor.ingest import iter_messages, parse_lines, read_source
-from ecsdoctor.kb import KnowledgeBase
-from ecsdoctor.kb.lint import coverage_rows, lint_examples, lint_samples
-from ecsdoctor.redaction import printable
+from ecsdoctor.redaction import scrub, scrub_value
 from ecsdoctor.report import Format, render
-from ecsdoctor.scan import diagnose_service, scan_cluster
+
+if TYPE_CHECKING:  # typing only: the knowledge base and models load inside the commands
+    from ecsdoctor.explain import Explanation
+    from ecsdoctor.kb import KnowledgeBase
+    from ecsdoctor.models import Diagnosis
+
+#: The distribution name on PyPI (`ecs-doctor` is another project's, and PyPI refuses names that
+#: differ from it only by separators); the command and the import package are `ecsdoctor`.
+DISTRIBUTION = "ecsdoctor-cli"
+
+
+def package_version() -> str:
+    """The installed version, from the package metadata (pyproject.toml is the one source)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        pass
+    # A checkout installed under another name (an editable install of an older revision).
+    for name in [*metadata.packages_distributions().get("ecsdoctor", []), "ecsdoctor"]:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown (not installed)"
+
 
 app = typer.Typer(
-    no_args_is_help=True,
-    add_completion=False,
+    no_args_is_help=False,
+    add_completion=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    help="Find why an Amazon ECS task will not start or a service keeps failing, with proof.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=(
+        "Find why an Amazon ECS task will not start or a service keeps failing, with proof. "
+        "Read-only: it never changes your account and never reads a secret value."
+    ),
 )
 kb_app = typer.Typer(no_args_is_help=True, help="Inspect and validate the knowledge base.")
 app.add_typer(kb_app, name="kb")
+
+_COLOUR = {"enabled": True}
+
+
+def _colour_wanted() -> bool:
+    """Colour only for a person at a terminal that did not opt out (NO_COLOR, --no-color)."""
+    return (
+        _COLOUR["enabled"]
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb"
+        and sys.stdout.isatty()
+    )
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, help="Print the version and exit.")
+    ] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colour (also NO_COLOR=1; none when piped).")
+    ] = False,
+) -> None:
+    if version:
+        _out(f"ecsdoctor {package_version()}")
+        raise typer.Exit(0)
+    _COLOUR["enabled"] = not no_color
+    if ctx.invoked_subcommand is None:
+        _out(ctx.get_help())
+        raise typer.Exit(0)
+
 
 KnowledgeOpt = Annotated[
     Path | None,
@@ -54,6 +117,27 @@ def _out(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _width() -> int | None:
+    """The terminal's width when a person reads stdout; None (no wrapping) when it is piped."""
+    return shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else None
+
+
+def _emit(fmt: Format, diagnosis: "Diagnosis") -> None:
+    """Render through the one scrubbing point; on a colour terminal, the headline in bold."""
+    text = render(fmt, diagnosis, width=_width())
+    if fmt is Format.TEXT and _colour_wanted():
+        headline, _, rest = text.partition("\n")
+        colour = "31" if diagnosis.root_causes else "33"
+        text = f"\x1b[1;{colour}m{headline}\x1b[0m\n{rest}"
+    _out(text)
+
+
+def _load_knowledge(directory: Path | None) -> "KnowledgeBase":
+    from ecsdoctor.pipeline import load_knowledge
+
+    return load_knowledge(directory)
+
+
 @app.command("explain")
 def explain_cmd(
     messages: Annotated[
@@ -65,7 +149,10 @@ def explain_cmd(
     knowledge: KnowledgeOpt = None,
 ) -> None:
     """Explain failure messages offline: which failure family, what to check, how to fix."""
-    kb = load_knowledge(knowledge)
+    from ecsdoctor.explain import explain_signals
+    from ecsdoctor.ingest import iter_messages, parse_lines, read_source
+
+    kb = _load_knowledge(knowledge)
     if not messages or messages == ["-"]:
         text = read_source("-")
         signals = list(parse_lines(text.splitlines(), "standard input").signals)
@@ -73,27 +160,28 @@ def explain_cmd(
         signals = list(iter_messages(messages))
     explanations = explain_signals(signals, kb)
     if as_json:
-        _out(json.dumps([_explanation_doc(e) for e in explanations], indent=2, ensure_ascii=False))
+        docs = [scrub_value(_explanation_doc(e)) for e in explanations]
+        _out(json.dumps(docs, indent=2, ensure_ascii=False))
     else:
-        _out("\n".join(_explanation_text(e, kb) for e in explanations))
+        _out("\n".join(_explanation_text(e) for e in explanations))
     raise typer.Exit(0 if all(e.entry for e in explanations) else 1)
 
 
-def _explanation_doc(e: Explanation) -> dict[str, object]:
+def _explanation_doc(e: "Explanation") -> dict[str, Any]:
     return {
         "message": e.message,
         "entry": e.entry,
         "title": e.title,
         "severity": e.severity,
-        "captures": e.captures,
+        "captures": dict(e.captures),
         "kinds": list(e.kinds),
         "hypotheses": [{"id": h, "claim": c, "kinds": list(k)} for h, c, k in e.hypotheses],
         "closest": list(e.closest),
     }
 
 
-def _explanation_text(e: Explanation, kb: object) -> str:
-    lines = [f"message: {printable(e.message)}"]
+def _explanation_text(e: "Explanation") -> str:
+    lines = [f"message: {scrub(e.message)}"]
     if e.entry is None:
         lines.append("  not recognised by the knowledge base.")
         if e.closest:
@@ -102,13 +190,13 @@ def _explanation_text(e: Explanation, kb: object) -> str:
             "  to teach it: add a knowledge entry (docs/knowledge.md), then `ecsdoctor kb lint`"
         )
         return "\n".join(lines) + "\n"
-    lines.append(f"  {e.entry} [{e.severity}]: {e.title}")
+    lines.append(f"  {e.entry} [{e.severity}]: {scrub(e.title or '')}")
     for name, value in e.captures.items():
-        lines.append(f"  {name}: {printable(value)}")
+        lines.append(f"  {name}: {scrub(value)}")
     if e.hypotheses:
         lines.append("  likely causes, most likely first:")
         for number, (_, claim, kinds) in enumerate(e.hypotheses, start=1):
-            lines.append(f"    {number}. {claim} (check: {', '.join(kinds)})")
+            lines.append(f"    {number}. {scrub(claim)} (check: {', '.join(kinds)})")
     return "\n".join(lines) + "\n"
 
 
@@ -122,7 +210,8 @@ def diagnose_cmd(
     ] = None,
     cluster: ClusterOpt = None,
     events: Annotated[
-        str | None, typer.Option("--events", help="Saved JSON or text file; '-' for stdin.")
+        str | None,
+        typer.Option("--events", help="Saved JSON or text file ('-': stdin), diagnosed offline."),
     ] = None,
     fmt: FormatOpt = Format.TEXT,
     as_json: JsonOpt = False,
@@ -133,28 +222,44 @@ def diagnose_cmd(
     role_arn: RoleOpt = None,
     knowledge: KnowledgeOpt = None,
 ) -> None:
-    """Diagnose a stopped task, a service or saved events; name the root cause with its evidence."""
-    kb = load_knowledge(knowledge)
-    access = _access(region, profile, endpoint_url, role_arn, kb)
+    """Diagnose a stopped task, a service or saved events; name the root cause with its evidence.
+
+    Exit 0: a root cause was confirmed (saved events: every failure message was recognised).
+    """
     if sum(x is not None for x in (task, service, events)) != 1:
         raise InputError("give exactly one of --task ARN, --service NAME or --events FILE")
+    if events is None and offline:
+        what = "--service" if service is not None else "--task"
+        raise InputError(f"{what} needs AWS; drop --offline or use --events")
+    kb = _load_knowledge(knowledge)
+    fmt = Format.JSON if as_json else fmt
+    if events is not None:
+        from ecsdoctor.offline import diagnose_events
+
+        diagnosis = diagnose_events(events, kb)
+        _emit(fmt, diagnosis)
+        raise typer.Exit(_offline_exit(diagnosis))
+    access = _access(region, profile, endpoint_url, role_arn, kb)
     if service is not None:
-        if offline:
-            raise InputError("--service needs AWS; drop --offline or use --events")
+        from ecsdoctor.scan import diagnose_service
+
         with _progress("reading the service, its events and stopped tasks"):
             diagnosis = diagnose_service(service, cluster=cluster, **access)
-    elif events is not None:
-        if not offline:
-            raise InputError("saved events are diagnosed offline: add --offline")
-        diagnosis = diagnose_events(events, kb)
     else:
-        if offline:
-            raise InputError("--task needs AWS; drop --offline or use --events")
+        from ecsdoctor.diagnose import diagnose_task
+
         assert task is not None
         with _progress("reading the task and its dependencies"):
             diagnosis = diagnose_task(task, cluster=cluster, **access)
-    _out(render(Format.JSON if as_json else fmt, diagnosis))
+    _emit(fmt, diagnosis)
     raise typer.Exit(0 if diagnosis.root_causes else 1)
+
+
+def _offline_exit(diagnosis: "Diagnosis") -> int:
+    """0 when every failure message was recognised (as `explain`), else 1."""
+    matched = {m.signal for m in diagnosis.matches}
+    every = bool(diagnosis.signals) and matched >= set(range(len(diagnosis.signals)))
+    return 0 if diagnosis.root_causes or every else 1
 
 
 @app.command("scan")
@@ -172,17 +277,37 @@ def scan_cmd(
     knowledge: KnowledgeOpt = None,
 ) -> None:
     """Every service of a cluster: which are unhealthy, and their root causes, grouped."""
+    from ecsdoctor.scan import scan_cluster
+
     if (cluster is None) == (not all_clusters):
         raise InputError("give exactly one of --cluster NAME or --all-clusters")
-    kb = load_knowledge(knowledge)
+    kb = _load_knowledge(knowledge)
+    access = _access(region, profile, endpoint_url, role_arn, kb)
+    # A cluster ARN's region is used by scan_cluster itself (an explicit --region still wins).
     with _progress("scanning the services"):
-        diagnosis = scan_cluster(
-            cluster,
-            all_clusters=all_clusters,
-            **_access(region, profile, endpoint_url, role_arn, kb),
-        )
-    _out(render(Format.JSON if as_json else fmt, diagnosis))
+        diagnosis = scan_cluster(cluster, all_clusters=all_clusters, **access)
+    _emit(Format.JSON if as_json else fmt, diagnosis)
     raise typer.Exit(0 if diagnosis.root_causes else 1)
+
+
+def validate_endpoint(url: str, where: str = "--endpoint-url") -> str:
+    """An endpoint must be an absolute http(s) URL with a host, as the AWS CLI requires."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as err:
+        raise InputError(f"{where} {scrub(url)!r} is not a valid URL ({err})") from err
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in ("http", "https")
+        or not re.fullmatch(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+", host)
+        or port == 0
+        or any(c.isspace() for c in url)
+    ):
+        raise InputError(
+            f"{where} {scrub(url)!r} is not a valid URL: expected http(s)://HOST[:PORT]"
+        )
+    return url
 
 
 def _access(
@@ -190,9 +315,13 @@ def _access(
     profile: str | None,
     endpoint_url: str | None,
     role_arn: str | None,
-    kb: KnowledgeBase,
+    kb: "KnowledgeBase",
 ) -> dict[str, Any]:
     """The keyword arguments every live entry point takes: how to reach AWS, which knowledge."""
+    if endpoint_url is not None:
+        validate_endpoint(endpoint_url)
+    elif os.environ.get("AWS_ENDPOINT_URL"):
+        validate_endpoint(os.environ["AWS_ENDPOINT_URL"], "AWS_ENDPOINT_URL")
     return {
         "region": region,
         "profile": profile,
@@ -228,11 +357,9 @@ def demo_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Diagnose a broken account emulated in-process (moto): no AWS account needed."""
-    try:
-        from ecsdoctor.demo import DEFAULT_SCENARIO
-        from ecsdoctor.demo.run import run_scenario, scenario_titles
-    except ImportError as err:
-        raise InputError("the demo needs the 'demo' extra: pip install 'ecsdoctor[demo]'") from err
+    from ecsdoctor.demo import DEFAULT_SCENARIO
+    from ecsdoctor.demo.run import require_demo_extra, run_scenario, scenario_titles
+
     titles = scenario_titles()
     if list_only:
         for spec_name, title in titles.items():
@@ -242,11 +369,12 @@ def demo_cmd(
     name = scenario or DEFAULT_SCENARIO
     if name not in titles:
         raise InputError(f"no demo scenario {name!r} (see `ecsdoctor demo --list`)")
+    require_demo_extra(DISTRIBUTION)
     with _progress(f"building the emulated account '{name}'"):
         title, diagnosis = run_scenario(name)
     if not as_json and fmt is Format.TEXT:
         sys.stderr.write(f"demo: {title} (emulated account, moto)\n")
-    _out(render(Format.JSON if as_json else fmt, diagnosis))
+    _emit(Format.JSON if as_json else fmt, diagnosis)
     raise typer.Exit(0 if diagnosis.root_causes else 1)
 
 
@@ -270,17 +398,17 @@ def checks_cmd() -> None:
 @kb_app.command("list")
 def kb_list(knowledge: KnowledgeOpt = None) -> None:
     """List the knowledge entries."""
-    for entry in load_knowledge(knowledge).entries:
+    for entry in _load_knowledge(knowledge).entries:
         _out(f"{entry.id:<45} {entry.severity.value:<8} {entry.title}")
 
 
 @kb_app.command("show")
 def kb_show(entry_id: str, knowledge: KnowledgeOpt = None) -> None:
     """Show one knowledge entry."""
-    kb = load_knowledge(knowledge)
+    kb = _load_knowledge(knowledge)
     entry = kb.by_id.get(entry_id)
     if entry is None:
-        raise InputError(f"no knowledge entry {entry_id!r} (see `ecsdoctor kb list`)")
+        raise InputError(f"no knowledge entry {scrub(entry_id)!r} (see `ecsdoctor kb list`)")
     lines = [f"{entry.id}: {entry.title}", f"severity: {entry.severity.value}", "", entry.summary]
     lines.append("")
     for index, hypothesis in enumerate(entry.hypotheses, start=1):
@@ -302,12 +430,16 @@ def kb_lint(
     ] = None,
 ) -> None:
     """Validate knowledge files: fields, regexes, examples, ranks (and samples)."""
-    kb = load_knowledge(directory)
+    from ecsdoctor.kb.lint import lint_examples, lint_samples
+
+    kb = _load_knowledge(directory)
     problems = lint_examples(kb)
     if samples is not None:
+        if not samples.is_dir():
+            raise InputError(f"--samples {samples}: no such directory")
         problems.extend(lint_samples(kb, samples))
     for problem in problems:
-        _out(printable(problem))
+        _out(scrub(problem))
     _out(f"{len(kb.entries)} entries, {len(problems)} problems")
     raise typer.Exit(1 if problems else 0)
 
@@ -315,7 +447,9 @@ def kb_lint(
 @kb_app.command("stats")
 def kb_stats(
     knowledge: KnowledgeOpt = None,
-    samples: Annotated[Path, typer.Option("--samples")] = Path("sample_events"),
+    samples: Annotated[
+        Path, typer.Option("--samples", help="Sample directory (default: ./sample_events).")
+    ] = Path("sample_events"),
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="text, or markdown (docs/coverage.md).")
     ] = "text",
@@ -327,11 +461,17 @@ def kb_stats(
         coverage_text,
         load_coverage,
     )
+    from ecsdoctor.kb.lint import coverage_rows
     from ecsdoctor.kb.loader import default_knowledge_dir
 
     if fmt not in ("text", "markdown"):
         raise InputError(f"unknown format {fmt!r}: text or markdown")
-    kb = load_knowledge(knowledge)
+    if not samples.is_dir():
+        sys.stderr.write(
+            f"ecsdoctor: no samples at {samples.resolve()} (run from the source checkout or "
+            "pass --samples DIR): every sample count below is 0\n"
+        )
+    kb = _load_knowledge(knowledge)
     coverage = load_coverage(Path(knowledge) if knowledge else default_knowledge_dir())
     if not coverage.families:
         rows = coverage_rows(kb, samples)
@@ -350,36 +490,42 @@ def kb_stats(
         raise typer.Exit(1)
 
 
+def _arguments(argv: list[str]) -> list[str]:
+    """No arguments (or `kb` alone) asks for the help: printed on stdout, exit 0."""
+    if not argv:
+        return ["--help"]
+    if argv == ["kb"]:
+        return ["kb", "--help"]
+    return argv
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"ecsdoctor: {scrub(message)}\n")
+    sys.exit(code)
+
+
 def main() -> None:
     """Console entry point: run the app and turn every error into one line and an exit code."""
     try:
-        code = app(standalone_mode=False)
+        code = app(args=_arguments(sys.argv[1:]), prog_name="ecsdoctor", standalone_mode=False)
     except EcsDoctorError as err:
-        sys.stderr.write(f"ecsdoctor: {printable(str(err))}\n")
-        sys.exit(err.exit_code)
-    except click.exceptions.Abort:
-        sys.stderr.write("ecsdoctor: aborted\n")
-        sys.exit(130)
-    except click.ClickException as err:
-        sys.stderr.write(f"ecsdoctor: {printable(err.format_message())}\n")
-        sys.exit(2)
+        _fail(str(err), err.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("ecsdoctor: interrupted\n")
-        sys.exit(130)
+        _fail("interrupted", 130)
+    except RecursionError:
+        _fail("input nested too deeply", 2)
     except Exception as err:
-        # typer may vendor its own click: recognise its usage errors by their class hierarchy.
+        # click's exceptions (typer may vendor its own click): recognised by class name.
         names = {cls.__name__ for cls in type(err).__mro__}
-        if "ClickException" in names and hasattr(err, "format_message"):
-            sys.stderr.write(f"ecsdoctor: {printable(str(err.format_message()))}\n")
-            sys.exit(2)
         if "Abort" in names:
-            sys.stderr.write("ecsdoctor: aborted\n")
-            sys.exit(130)
+            _fail("aborted", 130)
+        if "ClickException" in names and hasattr(err, "format_message"):
+            _fail(str(err.format_message()), int(getattr(err, "exit_code", 2)) or 2)
         if os.environ.get("ECSDOCTOR_DEBUG"):
             raise
-        sys.stderr.write(
-            f"ecsdoctor: internal error ({type(err).__name__}: {printable(str(err))[:300]}); "
-            "set ECSDOCTOR_DEBUG=1 for details\n"
+        _fail(
+            f"internal error ({type(err).__name__}: {scrub(str(err))[:300]}); "
+            "set ECSDOCTOR_DEBUG=1 for details",
+            4,
         )
-        sys.exit(4)
     sys.exit(code if isinstance(code, int) else 0)

@@ -139,9 +139,19 @@ def _check_length(message: str, where: str) -> None:
         )
 
 
+def _loads(text: str, name: str) -> Any:
+    """`json.loads`, with nesting too deep for the parser turned into an input error."""
+    try:
+        return json.loads(text)
+    except RecursionError as err:
+        raise InputError(
+            f"{name}: JSON nested too deeply (ECS documents are a few levels deep)"
+        ) from err
+
+
 def _parse_json(text: str, name: str) -> Document:
     try:
-        data = json.loads(text)
+        data = _loads(text, name)
         docs: list[Any] = data if isinstance(data, list) else [data]
         shape = "array" if isinstance(data, list) else "json"
     except json.JSONDecodeError as first:
@@ -154,7 +164,7 @@ def _parse_json(text: str, name: str) -> Document:
             if not line.strip():
                 continue
             try:
-                docs.append(json.loads(line))
+                docs.append(_loads(line, f"{name}: line {number}"))
             except json.JSONDecodeError as err:
                 raise InputError(
                     f"{name}: broken JSON at line {first.lineno} column {first.colno}: "

@@ -183,8 +183,10 @@ def test_explain_redacts_credentials() -> None:
 @pytest.mark.parametrize("path", sample_json_files(), ids=lambda p: str(p.relative_to(SAMPLES)))
 def test_diagnose_json_on_every_json_sample(path: Path) -> None:
     result = runner.invoke(app, ["diagnose", "--events", str(path), "--offline", "--json"])
-    assert result.exit_code == 1, result.output  # offline confirms nothing
     doc = json.loads(result.stdout)
+    # issue 9: offline exits 0 when every failure message was recognised (as explain does)
+    every = {m["signal"] for m in doc["matches"]} == set(range(len(doc["signals"])))
+    assert result.exit_code == (0 if every else 1), result.output
     assert doc["schema"] == "ecsdoctor.diagnosis/v1"
     assert set(doc) >= DIAGNOSIS_KEYS
     assert set(doc["subject"]) >= SUBJECT_KEYS
@@ -215,7 +217,7 @@ AUTH_FILE = SAMPLES / "resource_init" / "registry_auth_unreachable" / "describe_
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "slack"])
 def test_diagnose_every_format(path: Path, fmt: str) -> None:
     result = runner.invoke(app, ["diagnose", "--events", str(path), "--offline", "--format", fmt])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output  # every message recognised (issue 9)
     out = result.stdout
     assert "ap-northeast-1" in out
     if fmt == "json":
@@ -232,7 +234,8 @@ def test_diagnose_every_format(path: Path, fmt: str) -> None:
         assert out.lstrip().startswith("#")
         assert "| --- |" in out
     else:
-        assert "No root cause confirmed" in out
+        # issue 9: an offline diagnosis leads with the recognised failure, not "no root cause"
+        assert out.startswith("RECOGNISED FAILURE: ")
         assert not out.lstrip().startswith("{")
 
 
@@ -248,7 +251,7 @@ def test_diagnose_hypotheses_of_the_seed_in_json() -> None:
 def test_diagnose_text_samples_and_stdin() -> None:
     text = (SAMPLES / "resource_init" / "registry_auth_unreachable" / "messages.txt").read_text()
     result = runner.invoke(app, ["diagnose", "--events", "-", "--offline", "--json"], input=text)
-    assert result.exit_code == 1
+    assert result.exit_code == 0  # every line recognised (issue 9)
     doc = json.loads(result.stdout)
     assert {m["entry"] for m in doc["matches"]} == {"resource_init.registry_auth_unreachable"}
 
@@ -256,12 +259,13 @@ def test_diagnose_text_samples_and_stdin() -> None:
 # --------------------------------------------------------------------------- errors, in-process
 
 
-def test_diagnose_requires_offline_and_events(
+def test_diagnose_events_without_offline_and_offline_without_events(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run_main(monkeypatch, capsys, ["diagnose", "--events", str(SEED_FILE)])
-    assert code == 2
-    assert_one_line_error(err)
+    # issue 9: --events no longer demands --offline (saved events are diagnosed offline)
+    code, out, err = run_main(monkeypatch, capsys, ["diagnose", "--events", str(SEED_FILE)])
+    assert code == 0, err
+    assert out.startswith("RECOGNISED FAILURE: image_pull.network_timeout")
     code, _, err = run_main(monkeypatch, capsys, ["diagnose", "--offline"])
     assert code == 2
     assert_one_line_error(err)
@@ -442,9 +446,9 @@ def test_script_explain_exit_codes() -> None:
     assert partial.stderr == b""
 
 
-def test_script_diagnose_offline_exit_1() -> None:
+def test_script_diagnose_offline_exit_0_when_recognised() -> None:
     done = run_script(["diagnose", "--events", str(SEED_FILE), "--offline", "--format", "json"])
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 0, done.stderr  # issue 9: every message recognised
     assert json.loads(done.stdout)["schema"] == "ecsdoctor.diagnosis/v1"
 
 
@@ -572,3 +576,150 @@ def test_explain_json_is_one_object_per_message(messages: list[str]) -> None:
     docs = json.loads(result.stdout)
     assert len(docs) == len(messages)
     assert result.exit_code == (0 if all(d["entry"] for d in docs) else 1)
+
+
+# --------------------------------------------------------------------------- AWS CLI habits (issue 9)
+
+
+def test_no_arguments_prints_the_help_on_stdout_exit_0(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_main(monkeypatch, capsys, [])
+    assert code == 0 and err == ""
+    assert out.startswith("Usage: ecsdoctor") and "diagnose" in out and "explain" in out
+    code, out, err = run_main(monkeypatch, capsys, ["kb"])
+    assert code == 0 and err == "" and "stats" in out
+
+
+def test_version_comes_from_the_package_metadata(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_main(monkeypatch, capsys, ["--version"])
+    assert code == 0
+    assert out == f"ecsdoctor {cli.package_version()}\n"
+    assert re.fullmatch(r"ecsdoctor \d+\.\d+\.\d+.*\n", out)
+
+
+def test_completion_is_installable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_main(monkeypatch, capsys, ["--help"])
+    assert code == 0
+    assert "--install-completion" in out and "--show-completion" in out and "--no-color" in out
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["diagnose", "--events", str(SEED_FILE)]
+    code, out, _ = run_main(monkeypatch, capsys, args)  # captured: not a terminal
+    assert code == 0 and "\x1b" not in out
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    code, out, _ = run_main(monkeypatch, capsys, args)  # a terminal: the headline in colour
+    assert code == 0 and out.startswith("\x1b[1;33mRECOGNISED FAILURE: ")
+    assert out.count("\x1b[") == 2  # bold on, reset: nothing else is coloured
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, out, _ = run_main(monkeypatch, capsys, args)
+    assert code == 0 and "\x1b" not in out
+    monkeypatch.delenv("NO_COLOR")
+    code, out, _ = run_main(monkeypatch, capsys, ["--no-color", *args])
+    assert code == 0 and "\x1b" not in out
+
+
+def test_kb_stats_outside_the_checkout_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(monkeypatch, capsys, ["kb", "stats"])
+    assert code == 0, err
+    assert f"no samples at {tmp_path / 'sample_events'}" in err
+    assert out  # the table is still printed
+
+
+def test_demo_without_the_extra_is_one_line_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    from ecsdoctor.demo import run as demo_run
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        demo_run, "find_spec", lambda name: None if name == "moto" else real(name)
+    )
+    code, out, err = run_main(monkeypatch, capsys, ["demo"])
+    assert code == 2 and out == ""
+    assert_one_line_error(err)
+    assert "'demo' extra" in err and "ecsdoctor-cli[demo]" in err
+
+
+def _live_task(region_env: dict[str, str | None], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in region_env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize(
+    ("env", "found"),
+    [
+        ({"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "eu-west-3"}, True),
+        ({"AWS_REGION": None, "AWS_DEFAULT_REGION": "us-east-1"}, True),
+        ({"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "us-east-1"}, False),
+        ({"AWS_REGION": None, "AWS_DEFAULT_REGION": "eu-west-3"}, False),
+    ],
+    ids=["AWS_REGION-wins", "AWS_DEFAULT_REGION", "AWS_REGION-elsewhere", "default-elsewhere"],
+)
+def test_cli_honours_aws_region_then_aws_default_region(
+    env: dict[str, str | None],
+    found: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The task lives in us-east-1; a task id (no ARN) is looked up where the environment says."""
+    import boto3
+    from moto import mock_aws
+
+    from ecsdoctor.demo.scenarios import SCENARIOS
+
+    with mock_aws():
+        built = SCENARIOS["log-group-missing"].build(boto3.session.Session(region_name="us-east-1"))
+        _live_task(env, monkeypatch)
+        task_id = built.task_arn.rsplit("/", 1)[-1]
+        code, out, err = run_main(
+            monkeypatch, capsys, ["diagnose", "--task", task_id, "--cluster", "prod", "--json"]
+        )
+    if found:
+        assert code == 0, err
+        assert json.loads(out)["subject"]["region"] == "us-east-1"
+    else:
+        assert code == 3, (out, err)
+        assert_one_line_error(err)
+
+
+def test_scan_takes_the_region_from_the_cluster_arn(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from ecsdoctor.demo.service_scenarios import SERVICE_SCENARIOS
+
+    with mock_aws():
+        built = SERVICE_SCENARIOS["service-restart-forever"].build(
+            boto3.session.Session(region_name="us-east-1")
+        )
+        monkeypatch.setenv("AWS_REGION", "eu-west-3")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
+        arn = f"arn:aws:ecs:us-east-1:{built.account}:cluster/{built.cluster}"
+        code, out, err = run_main(monkeypatch, capsys, ["scan", "--cluster", arn, "--json"])
+        assert code == 0, err
+        doc = json.loads(out)
+        assert doc["subject"]["region"] == "us-east-1"
+        assert {s["name"] for s in doc["services"]} == {built.service}
+        # by name only, the environment's region (eu-west-3) is scanned, where nothing runs
+        code, out, err = run_main(monkeypatch, capsys, ["scan", "--cluster", built.cluster])
+        assert code != 0

@@ -463,3 +463,54 @@ def test_redact_other_credentials() -> None:
 def test_printable_drops_control_characters() -> None:
     assert "\x1b" not in printable("\x1b[31mred\x1b[0m")
     assert printable("tab\tand\nnewline") == "tab\tand\nnewline"
+
+
+# --------------------------------------------------------------------------- issue 9
+
+
+@pytest.mark.parametrize("opener", ["[", '{"tasks":', '{"a":'])
+def test_json_nested_too_deeply_is_an_input_error(opener: str) -> None:
+    closer = "]" if opener == "[" else "}"
+    with pytest.raises(InputError, match="nested too deeply"):
+        parse_document(opener * 5000 + "1" + closer * 5000, "deep.json")
+    lines = "\n".join([json.dumps({"taskArn": TASK_ARN}), '{"a":' * 5000 + "1" + "}" * 5000])
+    with pytest.raises(InputError, match="nested too deeply"):
+        parse_document(lines, "deep.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("text", "gone", "kept"),
+    [
+        ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig", "eyJhbGci", "Authorization: Bearer"),
+        ("GET /v2?token=abc123def&x=1 failed", "abc123def", "x=1"),
+        ("DB_PASSWORD=hunter2 rejected", "hunter2", "DB_PASSWORD="),
+        ('{"client_secret": "s3cr3tvalue"}', "s3cr3tvalue", "client_secret"),
+        ("curl -u admin:pa55word http://h/", "pa55word", "curl -u"),
+        ("https://user:pa55word@registry.example.com/v2/", "pa55word", "registry.example.com"),
+        ("key ASIAABCDEFGHIJKLMNOP used", "ASIAABCDEFGHIJKLMNOP", "used"),
+    ],
+)
+def test_redaction_masks_credentials_and_keeps_the_message(
+    text: str, gone: str, kept: str
+) -> None:
+    out = redact(text)
+    assert gone not in out and kept in out and "REDACTED" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-AbCdEf",
+        "The security token included in the request is invalid",
+        "unable to retrieve secret from asm: service call has been retried",
+        "ResourceInitializationError: unable to pull secrets or registry auth",
+        "secret: arn:aws:ssm:us-east-1:123456789012:parameter/web/token",
+    ],
+)
+def test_redaction_leaves_aws_messages_and_arns_alone(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_ingest_redacts_bearer_tokens_in_reasons() -> None:
+    doc = parse(task(stoppedReason="CannotPullContainerError: Authorization: Bearer abcdef123456"))
+    assert all("abcdef123456" not in s.text for s in doc.signals)

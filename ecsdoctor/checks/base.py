@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -56,8 +56,16 @@ class _Bound:
         remediation: str | None = None,
         depends_on: Sequence[ResultRef] = (),
     ) -> CheckResult:
-        """A verdict of the bound check on `resource` (`kind` is the resource's kind)."""
+        """A verdict of the bound check on `resource` (`kind` is the resource's kind).
+
+        Without `evidence`, the detail itself is the evidence, sourced to the check's first
+        declared read: list the read that proves a verdict first.
+        """
         check = self._check()
+        if not evidence and status is not Status.INCONCLUSIVE:
+            # Every verdict cites what it saw: by default, the check's first declared read.
+            source = check.reads[0] if check.reads else "ecs:DescribeTaskDefinition"
+            evidence = (Evidence(resource, source, detail),)
         return CheckResult(
             check=check.id,
             kind=kind,
@@ -126,7 +134,7 @@ class Check(Generic[C]):
         """Run on `ctx` bound to this check; a failed read makes it inconclusive, never fatal."""
         subject = ctx.snap.task_arn if isinstance(ctx, CheckContext) else ctx.svc.arn
         try:
-            return self.fn(replace(ctx, bound=self))
+            return one_verdict_per_resource(self.fn(replace(ctx, bound=self)))
         except ReadError as err:
             return [gap_result(self, self.kind, subject, err)]
         except Exception as err:  # one faulty check must not sink the whole diagnosis
@@ -145,6 +153,41 @@ class Check(Generic[C]):
 
 
 AnyCheck = Check[CheckContext] | Check[ServiceContext]
+
+
+def one_verdict_per_resource(results: Sequence[CheckResult]) -> list[CheckResult]:
+    """One verdict per resource: two containers failing on one task definition are one finding.
+
+    A confirmed verdict wins over an inconclusive one, which wins over a ruled-out one; verdicts of
+    the winning status are merged (details, evidence, fixes), so nothing found is lost.
+    """
+    order = {Status.CONFIRMED: 0, Status.INCONCLUSIVE: 1, Status.RULED_OUT: 2}
+    by_resource: dict[str, list[CheckResult]] = {}
+    for result in results:
+        by_resource.setdefault(result.resource, []).append(result)
+    merged: list[CheckResult] = []
+    for group in by_resource.values():
+        best = min(order[r.status] for r in group)
+        winners = [r for r in group if order[r.status] == best]
+        first = winners[0]
+        if len(winners) == 1:
+            merged.append(first)
+            continue
+
+        def distinct(values: Iterable[str | None]) -> list[str]:
+            return list(dict.fromkeys(v for v in values if v))
+
+        merged.append(
+            replace(
+                first,
+                detail=" ".join(distinct(r.detail for r in winners)),
+                evidence=tuple(dict.fromkeys(e for r in winners for e in r.evidence)),
+                remediation=" ".join(distinct(r.remediation for r in winners)) or None,
+                depends_on=tuple(dict.fromkeys(d for r in winners for d in r.depends_on)),
+            )
+        )
+    return merged
+
 
 REGISTRY: dict[str, AnyCheck] = {}
 _BY_FUNCTION: dict[Callable[..., list[CheckResult]], str] = {}

@@ -164,12 +164,12 @@ def _denials(
         if err.code == "NoSuchEntity":
             return []  # reported by execution_role_not_assumable
         raise
-    assumable = ctx.ref(execution_role_not_assumable, role)
-    misplaced = ctx.ref(execution_policy_on_task_role, str(snap.task_role_arn))
+    depends: set[ResultRef] = {ctx.ref(execution_role_not_assumable, role)}
+    if snap.task_role_arn:
+        depends.add(ctx.ref(execution_policy_on_task_role, snap.task_role_arn))
     denied: list[Evidence] = []
     allowed: list[Evidence] = []
     conditional: list[Evidence] = []
-    depends: set[ResultRef] = {assumable, misplaced}
     for action, resource, resource_policy, key_policy_required, deps in asks:
         try:
             verdict = evaluate(
@@ -332,6 +332,7 @@ def execution_role_denied_secrets(ctx: CheckContext) -> list[CheckResult]:
         *ROLE_POLICY_READS,
         "secretsmanager:DescribeSecret",
         "ssm:DescribeParameters",
+        "kms:DescribeKey",
         "kms:GetKeyPolicy",
     ),
     rank=9,

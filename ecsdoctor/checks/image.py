@@ -102,7 +102,25 @@ def registry_region_mismatch(ctx: CheckContext) -> list[CheckResult]:
         except ReadError as err:
             out.append(ctx.gap(Kind.IMAGE_URI, td, err))
             continue
-        if exists_there or not _moved(snap, ref):
+        if exists_there:
+            out.append(
+                ctx.result(
+                    Kind.IMAGE_URI,
+                    td,
+                    Status.RULED_OUT,
+                    f"Container {container} pulls from repository {ref.repository}, which exists "
+                    f"where its URI says ({ref.registry}).",
+                    (
+                        Evidence(
+                            str(ref.repository_arn),
+                            "ecr:DescribeRepositories",
+                            f"Repository {ref.repository} exists in {ref.registry}.",
+                        ),
+                    ),
+                )
+            )
+            continue
+        if not _moved(snap, ref):
             continue
         here = _repo_arn(snap.region, snap.account, ref.repository)
         detail = (
@@ -211,7 +229,7 @@ def repository_not_found(ctx: CheckContext) -> list[CheckResult]:
     return out
 
 
-@check(Kind.ECR_IMAGE, reads=("ecr:DescribeRepositories", "ecr:DescribeImages"), rank=20)
+@check(Kind.ECR_IMAGE, reads=("ecr:DescribeImages", "ecr:DescribeRepositories"), rank=20)
 def tag_not_found(ctx: CheckContext) -> list[CheckResult]:
     """The image tag or digest does not exist in its (existing) ECR repository."""
     out: list[CheckResult] = []
@@ -279,7 +297,7 @@ def tag_not_found(ctx: CheckContext) -> list[CheckResult]:
     return out
 
 
-@check(Kind.ECR_IMAGE, reads=("ecr:DescribeImages", "ecr:BatchGetImage"), rank=25)
+@check(Kind.ECR_IMAGE, reads=("ecr:BatchGetImage",), rank=25)
 def platform_mismatch(ctx: CheckContext) -> list[CheckResult]:
     """The image offers no variant for the task's CPU architecture (runtimePlatform)."""
     snap = ctx.snap

@@ -19,7 +19,6 @@ NETWORK_READS = (
     "ec2:DescribeVpcAttribute",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeNetworkAcls",
-    "ec2:DescribePrefixLists",
 )
 
 

@@ -156,7 +156,6 @@ def _remaining(instance: Raw) -> tuple[int, int, set[int]]:
     reads=(
         "ecs:ListContainerInstances",
         "ecs:DescribeContainerInstances",
-        "ecs:DescribeCapacityProviders",
         "ecs:DescribeClusters",
     ),
     rank=20,

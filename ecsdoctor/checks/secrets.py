@@ -140,6 +140,8 @@ def secret_keys(snap: TaskSnapshot) -> list[tuple[str, str]]:
                 "KeyMetadata"
             ]
         except ReadError:
+            # Keep the key as the secret names it: its own check reports the read it could not do.
+            keys[key] = ref.region
             continue
         if described.get("KeyManager") == "AWS":
             continue
@@ -149,7 +151,7 @@ def secret_keys(snap: TaskSnapshot) -> list[tuple[str, str]]:
 
 @check(
     Kind.KMS_KEY,
-    reads=("secretsmanager:DescribeSecret", "ssm:DescribeParameters", "kms:DescribeKey"),
+    reads=("kms:DescribeKey", "secretsmanager:DescribeSecret", "ssm:DescribeParameters"),
     rank=15,
 )
 def kms_key_unusable(ctx: CheckContext) -> list[CheckResult]:

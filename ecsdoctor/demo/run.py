@@ -9,9 +9,24 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.util import find_spec
 
 from ecsdoctor.demo.scenarios import SCENARIOS, Scenario
+from ecsdoctor.errors import InputError
 from ecsdoctor.models import Diagnosis
+
+#: What the emulated account needs beyond the base install (the `demo` extra).
+DEMO_MODULES = ("moto", "boto3")
+
+
+def require_demo_extra(distribution: str = "ecsdoctor-cli") -> None:
+    """Refuse in one line, naming the extra, when the emulated account cannot be built."""
+    missing = [name for name in DEMO_MODULES if find_spec(name) is None]
+    if missing:
+        raise InputError(
+            f"the demo needs the 'demo' extra ({', '.join(missing)} not installed): "
+            f"pip install '{distribution}[demo]'"
+        )
 
 _FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "demo",

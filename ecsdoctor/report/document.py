@@ -1,10 +1,14 @@
-"""The `ecsdoctor.diagnosis/v1` JSON document (DESIGN.md): add fields, never rename or remove."""
+"""The `ecsdoctor.diagnosis/v1` JSON document (DESIGN.md): add fields, never rename or remove.
+
+`commands` (added) lists the shell commands of a remediation, one string each, ready to run.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ecsdoctor.models import CheckResult, Diagnosis, Evidence, Finding, Match, Signal
+from ecsdoctor.report.commands import split_remediation
 
 SCHEMA = "ecsdoctor.diagnosis/v1"
 
@@ -26,6 +30,7 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
         "matches": [_match(m) for m in diagnosis.matches],
         "root_causes": [_finding(f) for f in diagnosis.root_causes],
         "consequences": [_finding(f) for f in diagnosis.consequences],
+        "other_problems": [_finding(f) for f in diagnosis.other_problems],
         "ruled_out": [_finding(f, remediation=False) for f in diagnosis.ruled_out],
         "checks": [_check(c) for c in diagnosis.checks],
         "data_gaps": [
@@ -40,6 +45,7 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
                 "kinds": list(h.kinds),
                 "status": h.status.value if h.status else None,
                 "remediation": h.remediation,
+                "commands": list(split_remediation(h.remediation).commands),
             }
             for h in diagnosis.hypotheses
         ],
@@ -114,6 +120,7 @@ def _finding(finding: Finding, remediation: bool = True) -> dict[str, Any]:
     }
     if remediation:
         doc["remediation"] = finding.remediation
+        doc["commands"] = list(split_remediation(finding.remediation or "").commands)
     return doc
 
 

@@ -1,59 +1,122 @@
-"""Terminal output: the root cause in one line first, then evidence, fix, ruled out, gaps."""
+"""Terminal output: the answer first (root cause, or the recognised failure), then the proof.
+
+Values arrive already scrubbed (`render` passes every diagnosis through `scrub_value`): one line
+each, no escapes. Prose wraps at `width` (the terminal's; None when piped: no wrapping), only at
+spaces, so a word, ARN or resource id is never split; commands sit on their own indented lines
+and are never wrapped, so they paste whole.
+"""
 
 from __future__ import annotations
 
 import textwrap
 
-from ecsdoctor.models import Diagnosis, Finding, Status
-from ecsdoctor.redaction import printable
+from ecsdoctor.models import Diagnosis, Finding, Hypothesis, Severity, Status
+from ecsdoctor.report.commands import split_remediation
+
+COMMAND_INDENT = "      "
 
 
-def _wrap(text: str, indent: str) -> list[str]:
-    lines: list[str] = []
-    for paragraph in printable(text).strip().splitlines() or [""]:
-        lines.extend(
-            textwrap.wrap(paragraph, width=100, initial_indent=indent, subsequent_indent=indent)
-            or [indent]
-        )
-    return lines
+def _wrap(text: str, indent: str, width: int | None, hang: str | None = None) -> list[str]:
+    """`text` as lines at `indent`, wrapped at spaces only when a width is known."""
+    text = " ".join(text.split())
+    if width is None:
+        return [indent + text]
+    return textwrap.wrap(
+        text,
+        width=max(width, len(indent) + 20),
+        initial_indent=indent,
+        subsequent_indent=hang if hang is not None else indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
 
 
-def _finding(lines: list[str], finding: Finding, label: str, fix: bool = True) -> None:
-    lines.append(f"{label} {printable(finding.summary)}")
-    lines.append(f"  resource: {printable(finding.resource)} ({finding.kind})")
+def _fix(lines: list[str], remediation: str, indent: str, width: int | None) -> None:
+    """Prose wrapped, then each command alone on its own line, indented, never wrapped."""
+    remedy = split_remediation(remediation)
+    if remedy.prose:
+        lines.extend(_wrap(remedy.prose, indent, width))
+    lines.extend(f"{indent}{COMMAND_INDENT[len(indent) // 2 :]}{c}" for c in remedy.commands)
+
+
+def _details(lines: list[str], finding: Finding, width: int | None) -> None:
+    """Resource, affected services, evidence and fix of one finding (its summary is the caller's)."""
+    lines.extend(_wrap(f"resource: {finding.resource} ({finding.kind})", "  ", width, "    "))
     if finding.affected:
-        lines.extend(
-            _wrap(
-                f"affects {len(finding.affected)} service(s): {', '.join(finding.affected)}", "  "
-            )
-        )
+        text = f"affects {len(finding.affected)} service(s): {', '.join(finding.affected)}"
+        lines.extend(_wrap(text, "  ", width, "    "))
+    if finding.evidence:
+        lines.append("  evidence:")
     for evidence in finding.evidence:
-        lines.extend(_wrap(f"- {evidence.detail} [{evidence.source}]", "    "))
-    if fix and finding.remediation:
+        lines.extend(_wrap(f"- {evidence.detail} [{evidence.source}]", "    ", width, "      "))
+    if finding.remediation:
         lines.append("  fix:")
-        lines.extend(_wrap(finding.remediation, "    "))
+        _fix(lines, finding.remediation, "    ", width)
 
 
 def subject_line(diagnosis: Diagnosis) -> str:
     """One line naming what was diagnosed."""
     subject = diagnosis.subject
-    name = subject.arn or subject.service or subject.cluster or "saved events"
+    name = subject.arn or subject.service or subject.cluster
     where = ", ".join(p for p in (subject.region, subject.account) if p)
-    return f"{subject.type} {name}" + (f" ({where})" if where else "")
+    what = f"{subject.type} {name}" if name else "saved events"
+    return what + (f" ({where})" if where else "")
 
 
-def render_text(diagnosis: Diagnosis) -> str:
-    """The diagnosis for a person at a terminal."""
+def recognised(diagnosis: Diagnosis) -> list[tuple[str, str]]:
+    """(knowledge entry, message) of each recognised failure, most telling first, each once."""
+    seen: set[str] = set()
+    found: list[tuple[str, str]] = []
+    order = sorted(
+        diagnosis.matches, key=lambda m: (m.severity is not Severity.FAILURE, -m.priority, m.signal)
+    )
+    for match in order:
+        if match.entry in seen or not 0 <= match.signal < len(diagnosis.signals):
+            continue
+        seen.add(match.entry)
+        found.append((match.entry, diagnosis.signals[match.signal].text))
+    return found
+
+
+def _hypotheses(lines: list[str], hypotheses: list[Hypothesis], width: int | None) -> None:
+    for number, hypothesis in enumerate(hypotheses, start=1):
+        state = f" [{hypothesis.status.value}]" if hypothesis.status else ""
+        lines.extend(_wrap(f"{number}. {hypothesis.claim}{state}", "  ", width, "     "))
+        lines.extend(_wrap(f"check: {', '.join(hypothesis.kinds)}", "     ", width))
+        lines.append("     fix:")
+        _fix(lines, hypothesis.remediation, "       ", width)
+
+
+def render_text(diagnosis: Diagnosis, width: int | None = None) -> str:
+    """The diagnosis for a person at a terminal (`width` columns; None: do not wrap)."""
     lines: list[str] = []
-    if diagnosis.root_causes:
-        first = diagnosis.root_causes[0]
-        lines.append(f"ROOT CAUSE: {printable(first.summary)}")
+    roots = diagnosis.root_causes
+    open_hypotheses = [h for h in diagnosis.hypotheses if h.status is not Status.RULED_OUT]
+    failures = recognised(diagnosis)
+    if roots:
+        lines.extend(_wrap(f"ROOT CAUSE: {roots[0].summary}", "", width, "  "))
+        if len(roots) > 1:
+            lines.append(f"  (1 of {len(roots)} independent root causes; the others below)")
+    elif diagnosis.offline and failures:
+        entry, message = failures[0]
+        failed = any(m.severity is Severity.FAILURE for m in diagnosis.matches)
+        label = "RECOGNISED FAILURE" if failed else "RECOGNISED (not a failure)"
+        lines.extend(_wrap(f"{label}: {entry}: {message}", "", width, "  "))
+        for other, message in failures[1:4]:
+            lines.extend(_wrap(f"also recognised: {other}: {message}", "  ", width, "    "))
     elif diagnosis.offline:
-        lines.append("No root cause confirmed: offline, so no AWS check ran (hypotheses below).")
+        lines.append("No failure recognised: offline, so no AWS check ran.")
     else:
         lines.append("No root cause confirmed.")
-    lines.append(f"Subject: {printable(subject_line(diagnosis))}")
+    lines.extend(_wrap(f"Subject: {subject_line(diagnosis)}", "", width, "  "))
     lines.append("")
+    if roots:
+        _details(lines, roots[0], width)
+        lines.append("")
+    elif diagnosis.offline and open_hypotheses:
+        lines.append("Most likely causes (not confirmed: offline, no AWS check ran):")
+        _hypotheses(lines, open_hypotheses, width)
+        lines.append("")
     if diagnosis.services:
         healthy = [s.name for s in diagnosis.services if s.healthy]
         lines.append(
@@ -62,51 +125,51 @@ def render_text(diagnosis: Diagnosis) -> str:
         for svc in diagnosis.services:
             if svc.healthy:
                 continue
-            state = "UNHEALTHY"
-            lines.append(
-                f"  {state:<9} {printable(svc.name):<32} {svc.running}/{svc.desired} running"
-            )
+            lines.append(f"  UNHEALTHY {svc.name:<32} {svc.running}/{svc.desired} running")
             for problem in svc.problems:
-                lines.extend(_wrap(f"- {problem}", "      "))
+                lines.extend(_wrap(f"- {problem}", "      ", width, "        "))
         if healthy:
             shown = ", ".join(healthy[:12]) + (", ..." if len(healthy) > 12 else "")
-            lines.extend(_wrap(f"ok: {shown}", "  "))
+            lines.extend(_wrap(f"ok: {shown}", "  ", width, "    "))
         lines.append("")
     if diagnosis.failure_groups:
         lines.append("Failed tasks, grouped by failure:")
         for group in diagnosis.failure_groups:
             where = f"{group.service}: " if group.service and diagnosis.services else ""
             seen = f", last {group.last_seen}" if group.last_seen else ""
-            lines.extend(_wrap(f"- {where}{group.count} x {group.example}{seen}", "  "))
+            text = f"- {where}{group.count} x {group.example}{seen}"
+            lines.extend(_wrap(text, "  ", width, "    "))
         lines.append("")
-    for number, finding in enumerate(diagnosis.root_causes, start=1):
-        label = "Root cause" if len(diagnosis.root_causes) == 1 else f"Root cause {number}:"
-        _finding(lines, finding, label + ("" if label.endswith(":") else ":"))
+    for number, finding in enumerate(roots[1:], start=2):
+        lines.extend(_wrap(f"Root cause {number}: {finding.summary}", "", width, "  "))
+        _details(lines, finding, width)
         lines.append("")
     if diagnosis.consequences:
         lines.append("Consequences (explained by the root cause):")
         for finding in diagnosis.consequences:
-            lines.extend(_wrap(f"- {finding.summary}", "  "))
+            lines.extend(_wrap(f"- {finding.summary}", "  ", width, "    "))
+        lines.append("")
+    if diagnosis.other_problems:
+        lines.append("Other problems found (real, but not why this failed):")
+        for finding in diagnosis.other_problems:
+            lines.extend(_wrap(f"- {finding.summary}", "  ", width, "    "))
+            if finding.remediation:
+                _fix(lines, finding.remediation, "    ", width)
         lines.append("")
     if diagnosis.ruled_out:
         lines.append("Ruled out:")
         for finding in diagnosis.ruled_out:
-            lines.extend(_wrap(f"- {finding.summary}", "  "))
+            lines.extend(_wrap(f"- {finding.summary}", "  ", width, "    "))
         lines.append("")
     if diagnosis.data_gaps:
         lines.append("Could not check:")
         for gap in diagnosis.data_gaps:
             need = f" (needs {gap.permission})" if gap.permission else ""
-            lines.extend(_wrap(f"- {gap.check}: {gap.reason}{need}", "  "))
+            lines.extend(_wrap(f"- {gap.check}: {gap.reason}{need}", "  ", width, "    "))
         lines.append("")
-    open_hypotheses = [h for h in diagnosis.hypotheses if h.status is not Status.RULED_OUT]
-    if not diagnosis.root_causes and open_hypotheses:
+    if not roots and not diagnosis.offline and open_hypotheses:
         lines.append("Hypotheses to check, most likely first:")
-        for number, hypothesis in enumerate(open_hypotheses, start=1):
-            state = f" [{hypothesis.status.value}]" if hypothesis.status else ""
-            lines.extend(_wrap(f"{number}. {hypothesis.claim}{state}", "  "))
-            lines.append(f"     check: {', '.join(hypothesis.kinds)}")
-            lines.extend(_wrap(f"fix: {hypothesis.remediation}", "     "))
+        _hypotheses(lines, open_hypotheses, width)
         lines.append("")
     lines.append("Signals:")
     matched = {m.signal: m for m in diagnosis.matches}
@@ -114,9 +177,10 @@ def render_text(diagnosis: Diagnosis) -> str:
         where = f" ({signal.container})" if signal.container else ""
         match = matched.get(index)
         tag = f" -> {match.entry}" if match else " -> (not recognised)"
-        lines.extend(_wrap(f"- [{signal.source.value}{where}] {signal.text}{tag}", "  "))
+        text = f"- [{signal.source.value}{where}] {signal.text}{tag}"
+        lines.extend(_wrap(text, "  ", width, "    "))
     for note in diagnosis.notes:
-        lines.extend(_wrap(f"note: {note}", ""))
+        lines.extend(_wrap(f"note: {note}", "", width, "  "))
     if not diagnosis.offline:
         lines.append(f"({diagnosis.api_calls} read-only AWS requests)")
     return "\n".join(lines).rstrip() + "\n"

@@ -49,7 +49,6 @@ from tests.checks.table import (
 )
 
 Plant = Callable[[FakeReader], object]
-NO_EVIDENCE = "a RULED_OUT verdict cites no iam:ListAttachedRolePolicies evidence"
 EVALUATED = "iam:GetRolePolicy/GetPolicyVersion"
 
 EAST_EXEC = EAST.role_arn("ecsTaskExecutionRole")
@@ -783,7 +782,6 @@ MISPLACED_ROWS = [
             WEST_APP,
             "does not carry AmazonECSTaskExecutionRolePolicy",
             "iam:ListAttachedRolePolicies",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-not-attached",
     ),
@@ -801,7 +799,6 @@ MISPLACED_ROWS = [
             EAST_APP,
             f"but execution role {EAST_EXEC} has it too",
             "iam:ListAttachedRolePolicies",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-on-both",
     ),

@@ -42,11 +42,6 @@ from tests.checks.table import (
 )
 
 Plant = Callable[[FakeReader], object]
-NO_EVIDENCE = "a RULED_OUT verdict cites no evidence of the read it rests on"
-SPLIT = (
-    "two containers' verdicts share one key (check:resource); with two broken containers "
-    "pipeline.rank keeps only the last CONFIRMED, so one finding is lost"
-)
 DIGEST = "sha256:" + "4f" * 32
 
 
@@ -165,7 +160,6 @@ URI_ROWS = [
             WEST_TD,
             "Image ghcr.io/acme/payments-api:2025.11.1 of container api is a well-formed reference",
             "ecs:DescribeTaskDefinition",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-well-formed",
     ),
@@ -184,7 +178,6 @@ URI_ROWS = [
             "ecs:DescribeTaskDefinition",
         ),
         id="confirmed-sidecar-malformed",
-        marks=pytest.mark.xfail(strict=True, reason=SPLIT),
     ),
     pytest.param(
         Row(
@@ -270,10 +263,6 @@ REGION_ROWS = [
             "ecr:DescribeRepositories",
         ),
         id="ruled-out-repository-where-uri-says",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="registry_region_mismatch returns [] when the URI is right: it cannot rule out",
-        ),
     ),
     pytest.param(
         Row(
@@ -373,7 +362,6 @@ REPOSITORY_ROWS = [
             WEST_API,
             f"Repository {WEST_API} exists",
             "ecr:DescribeRepositories",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-exists",
     ),
@@ -508,7 +496,6 @@ TAG_ROWS = [
             WEST_API,
             f"Image payments/api:3.2.0 exists in {WEST_API}",
             "ecr:DescribeImages",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-exists",
     ),
@@ -530,7 +517,6 @@ TAG_ROWS = [
             "ecr:DescribeImages",
         ),
         id="confirmed-one-of-two-tags",
-        marks=pytest.mark.xfail(strict=True, reason=SPLIT),
     ),
     pytest.param(
         Row(
@@ -606,7 +592,6 @@ PLATFORM_ROWS = [
             WEST_API,
             "Image payments/api:2.0.0 has a amd64 variant",
             "ecr:BatchGetImage",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-has-variant",
     ),

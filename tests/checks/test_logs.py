@@ -22,8 +22,6 @@ from tests.checks.table import (
     verify,
 )
 
-NO_EVIDENCE = "a RULED_OUT log group cites no logs:DescribeLogGroups evidence"
-
 
 def _group(where: Where, name: str, region: str | None = None) -> dict[str, Any]:
     arn = f"arn:aws:logs:{region or where.region}:{where.account}:log-group:{name}"
@@ -113,7 +111,6 @@ ROWS = [
             WEST_GROUP,
             "Log group /ecs/payments exists in eu-west-1",
             "logs:DescribeLogGroups",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-exists",
     ),
@@ -125,7 +122,6 @@ ROWS = [
             EAST_GROUP,
             "awslogs-create-group lets the driver create it",
             "logs:DescribeLogGroups",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-create-group",
     ),

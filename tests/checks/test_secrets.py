@@ -31,8 +31,6 @@ from tests.checks.table import (
     verify,
 )
 
-NO_EVIDENCE = "a RULED_OUT verdict cites no evidence of the describe call it rests on"
-
 # -- the references -------------------------------------------------------------------------
 EAST_PARAM = f"arn:aws:ssm:us-east-1:{EAST.account}:parameter/prod/api/DB_PASSWORD"
 WEST_PARAM = f"arn:aws:ssm:eu-west-1:{WEST.account}:parameter/payments/STRIPE_KEY"
@@ -136,7 +134,6 @@ PARAMETER_ROWS = [
             WEST_PARAM,
             "Parameter /payments/STRIPE_KEY exists in eu-west-1",
             "ssm:DescribeParameters",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-exists",
     ),
@@ -217,7 +214,6 @@ SECRET_ROWS = [
             WEST_SECRET,
             "Secret payments/stripe exists in eu-west-1",
             "secretsmanager:DescribeSecret",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-exists",
     ),
@@ -307,7 +303,6 @@ KMS_ROWS = [
             EAST_KEY,
             f"KMS key {EAST_KEY} is enabled",
             "kms:DescribeKey",
-            evidence_bug=NO_EVIDENCE,
         ),
         id="ruled-out-enabled",
     ),
@@ -321,10 +316,6 @@ KMS_ROWS = [
             permission="kms:DescribeKey",
         ),
         id="inconclusive-denied",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="secret_keys() swallows the denied kms:DescribeKey, so the check returns []",
-        ),
     ),
     pytest.param(
         # No KmsKeyId: the secret uses the AWS managed key, which needs no extra permission.
