@@ -47,6 +47,13 @@ class Kind(StrEnum):
     SPOT_CAPACITY = "spot_capacity"
     ACCOUNT_QUOTA = "account_quota"
     VPC = "vpc"
+    # Deploy-time failure families (issue 12): listeners, Auto Scaling groups, Cloud Map namespaces,
+    # CodeDeploy deployment groups and a logging driver's own destination.
+    LISTENER = "listener"
+    AUTO_SCALING_GROUP = "auto_scaling_group"
+    SERVICE_DISCOVERY_NAMESPACE = "service_discovery_namespace"
+    CODEDEPLOY_DEPLOYMENT_GROUP = "codedeploy_deployment_group"
+    LOG_DESTINATION = "log_destination"
 
 
 KIND_NAMES: frozenset[str] = frozenset(k.value for k in Kind)

@@ -52,6 +52,7 @@ class Match:
     captures: Mapping[str, str]
     priority: int
     severity: Severity
+    wrapper: str | None = None  # the tool whose error text carried the message (terraform, ...)
 
 
 class Status(StrEnum):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecsdoctor.errors import KnowledgeError
-from ecsdoctor.kb.matcher import KnowledgeBase
+from ecsdoctor.errors import InputError, KnowledgeError
+from ecsdoctor.kb.matcher import KnowledgeBase, is_generic
 
 _SAMPLE_SUFFIXES = (".txt", ".json", ".jsonl")
 
@@ -44,6 +44,22 @@ class Coverage:
 
     families: tuple[Family, ...]
     holes: tuple[Hole, ...]
+    knowledge_dir: Path | None = None  # where the entries are, for measures that match samples
+
+
+@dataclass(frozen=True, slots=True)
+class GenericShare:
+    """How many recognised sample messages land on a catch-all (`<family>.generic`) entry."""
+
+    generic: int
+    recognised: int
+    unrecognised: int
+    by_entry: tuple[tuple[str, int], ...]  # catch-all id, messages landing on it
+
+    @property
+    def share(self) -> float:
+        """generic / recognised (0 when nothing was recognised)."""
+        return self.generic / self.recognised if self.recognised else 0.0
 
 
 def load_coverage(knowledge_dir: Path) -> Coverage:
@@ -67,7 +83,52 @@ def load_coverage(knowledge_dir: Path) -> Coverage:
             Hole(title, str(h["name"]), str(h.get("docs", "")), str(h.get("reason", "")))
             for h in data.get("hole", [])
         )
-    return Coverage(tuple(families), tuple(holes))
+    return Coverage(tuple(families), tuple(holes), knowledge_dir)
+
+
+def generic_share(kb: KnowledgeBase, samples: Path) -> GenericShare:
+    """Match every sample message (text lines and JSON signals) and count catch-all landings."""
+    from ecsdoctor.ingest import decode, parse_document
+
+    generic: dict[str, int] = {}
+    recognised = unrecognised = 0
+    files = (
+        sorted(p for p in samples.rglob("*") if p.suffix in _SAMPLE_SUFFIXES)
+        if samples.is_dir()
+        else []
+    )
+    for path in files:
+        try:
+            document = parse_document(decode(path.read_bytes(), str(path)), str(path))
+        except InputError:
+            continue
+        for signal in document.signals:
+            found = kb.recognize(signal)
+            if found is None:
+                unrecognised += 1
+                continue
+            recognised += 1
+            if is_generic(found.entry):
+                generic[found.entry.id] = generic.get(found.entry.id, 0) + 1
+    return GenericShare(
+        generic=sum(generic.values()),
+        recognised=recognised,
+        unrecognised=unrecognised,
+        by_entry=tuple(sorted(generic.items())),
+    )
+
+
+def _share_line(coverage: Coverage, samples: Path) -> str | None:
+    if coverage.knowledge_dir is None or not samples.is_dir():
+        return None
+    from ecsdoctor.kb.loader import load_entries
+
+    measure = generic_share(KnowledgeBase(load_entries(coverage.knowledge_dir)), samples)
+    parts = ", ".join(f"{entry} {count}" for entry, count in measure.by_entry)
+    return (
+        f"{measure.generic} of {measure.recognised} recognised sample messages "
+        f"({measure.share:.1%}) land on a catch-all entry" + (f" ({parts})" if parts else "")
+    )
 
 
 def sample_count(samples: Path, entry_id: str) -> int:
@@ -120,6 +181,9 @@ def coverage_markdown(coverage: Coverage, samples: Path) -> str:
         f"{len(coverage.families)} documented families, {entries} entries, "
         f"{len(coverage.holes)} named holes."
     )
+    share = _share_line(coverage, samples)
+    if share:
+        lines += ["", f"Specific before generic: {share}."]
     area = None
     for family in coverage.families:
         if family.area != area:
@@ -159,16 +223,21 @@ def coverage_text(coverage: Coverage, samples: Path) -> str:
         f"{len(coverage.families)} documented families, {entries} entries, "
         f"{len(coverage.holes)} named holes"
     )
+    share = _share_line(coverage, samples)
+    if share:
+        lines.append(share)
     return "\n".join(lines) + "\n"
 
 
 __all__ = [
     "Coverage",
     "Family",
+    "GenericShare",
     "Hole",
     "coverage_markdown",
     "coverage_problems",
     "coverage_text",
+    "generic_share",
     "load_coverage",
     "sample_count",
 ]

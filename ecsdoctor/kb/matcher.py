@@ -1,17 +1,43 @@
-"""Match signals against the knowledge base: the highest-priority entry that matches wins."""
+"""Match signals against the knowledge base: the highest-priority entry that matches wins.
+
+Matching is built to stay cheap on large inputs: each pattern is indexed by a literal anchor (a
+word or substring every match must contain, see `anchors.py`), so a message is scanned once and
+tried only against the patterns whose anchor it contains; a message wrapped by a deployment tool
+is unwrapped first (`unwrap.py`); a message the console cut short is matched as a prefix of the
+pattern (`regex` partial matching) with lower confidence.
+"""
 
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from ecsdoctor.errors import InputError
-from ecsdoctor.kb.entry import Entry
+from ecsdoctor.kb.anchors import WORD, Anchors, Requirement, anchors_of
+from ecsdoctor.kb.entry import Entry, Pattern
+from ecsdoctor.kb.unwrap import unwrap
 from ecsdoctor.models import Match, Signal
 
 #: Seconds one regex may spend on one message: a hostile string must not hang the process.
 REGEX_TIMEOUT = 0.25
+
+#: The slug of catch-all entries (`image_pull.generic`, ...): the last resort of their family. A
+#: truncated message that lands on one may still name a narrower entry, so partial matching is
+#: tried even when a catch-all matched in full.
+GENERIC_SLUG = "generic"
+
+
+def is_generic(entry: Entry) -> bool:
+    """Whether `entry` is its family's catch-all."""
+    return entry.id.rsplit(".", 1)[-1] == GENERIC_SLUG
+
+
+#: Longest message tried as a cut-short prefix: partial matching scans every start position, so it
+#: is kept to the sizes consoles and chat clients cut (ECS reasons are at most a few hundred).
+PARTIAL_LIMIT = 2048
+
+_ELLIPSES = ("...", "…", "..")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +46,39 @@ class Candidate:
 
     entry: Entry
     captures: Mapping[str, str]
+    partial: bool = False  # matched only as a prefix: the message was cut inside the match
+    cut: tuple[str, ...] = ()  # captures the cut may have shortened (dropped from `captures`)
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """What the knowledge base made of one message: the winner, how sure, what wrapped it."""
+
+    entry: Entry
+    captures: Mapping[str, str]
+    wrapper: str | None = None
+    partial: bool = False
+    cut: tuple[str, ...] = ()
+    confidence: str = "high"  # "high", or "low" when the message was cut inside the match
+    text: str = field(default="", repr=False)  # the text matched (unwrapped)
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    order: int  # position in priority order
+    entry: Entry
+    pattern: Pattern
+    anchors: Anchors
+    words: frozenset[str]  # whole words every match contains (a subset test of the message's)
+    others: tuple[Requirement, ...]  # the remaining requirements (alternatives, substrings)
+
+
+def _indexed(order: int, entry: Entry, pattern: Pattern) -> _Indexed:
+    anchors = anchors_of(pattern.regex.pattern, pattern.regex.flags)
+    single = [r for r in anchors.ordered if len(r.words) == 1 and not r.substrings]
+    others = tuple(r for r in anchors.ordered if r not in single)
+    words = frozenset(w for r in single for w in (r.together or r.words))
+    return _Indexed(order, entry, pattern, anchors, words, others)
 
 
 class KnowledgeBase:
@@ -28,45 +87,265 @@ class KnowledgeBase:
     def __init__(self, entries: Sequence[Entry]) -> None:
         self.entries: tuple[Entry, ...] = tuple(sorted(entries, key=lambda e: e.id))
         self.by_id: dict[str, Entry] = {e.id: e for e in self.entries}
+        ranked = sorted(self.entries, key=lambda e: (-e.priority, e.id))
+        indexed: list[_Indexed] = []
+        for entry in ranked:
+            for pattern in entry.patterns:
+                indexed.append(_indexed(len(indexed), entry, pattern))
+        self._patterns: tuple[_Indexed, ...] = tuple(indexed)
+        self._by_word: dict[str, list[int]] = {}
+        self._by_substring: dict[str, list[int]] = {}
+        self._lead_word: dict[str, list[int]] = {}
+        self._lead_substring: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        self._lead_always: list[int] = []
+        # literal runs of an entry's patterns that no other entry's examples contain: the part
+        # of a message that names this family rather than a prefix several families share
+        examples: dict[str, list[str]] = {
+            e.id: [x.casefold() for p in e.patterns for x in p.examples] for e in self.entries
+        }
+        self._own: dict[str, frozenset[str]] = {}
+        for item in indexed:
+            mine = item.entry.id
+            phrases = {
+                phrase.strip()
+                for requirement in item.anchors.ordered
+                for phrase in requirement.phrases | requirement.substrings
+                if len(phrase.strip()) >= 6
+            }
+            own = {
+                phrase
+                for phrase in phrases
+                if not any(
+                    phrase in x for other, xs in examples.items() if other != mine for x in xs
+                )
+            }
+            self._own[mine] = self._own.get(mine, frozenset()) | own
+        # index each pattern by its rarest required word (fewest patterns need it), else by its
+        # best alternation or substring
+        frequency: dict[str, int] = {}
+        for item in indexed:
+            for word in item.words:
+                frequency[word] = frequency.get(word, 0) + 1
+        for item in indexed:
+            key: Requirement | None = item.anchors.best
+            if item.words:
+                rarest = min(item.words, key=lambda w: (frequency[w], -len(w), w))
+                key = Requirement(frozenset({rarest}), frozenset())
+            _index(item.order, key, self._by_word, self._by_substring, self._always)
+            _index(
+                item.order,
+                item.anchors.lead,
+                self._lead_word,
+                self._lead_substring,
+                self._lead_always,
+            )
+
+    # ------------------------------------------------------------------ selection by anchors
+
+    def _selected(self, folded: str, words: set[str], lead: bool = False) -> list[int]:
+        by_word, by_sub, always = (
+            (self._lead_word, self._lead_substring, self._lead_always)
+            if lead
+            else (self._by_word, self._by_substring, self._always)
+        )
+        chosen = set(always)
+        for word in words:
+            hits = by_word.get(word)
+            if hits is not None:
+                chosen.update(hits)
+        for substring, hits in by_sub.items():
+            if substring in folded:
+                chosen.update(hits)
+        return sorted(chosen)
+
+    # ------------------------------------------------------------------ matching
 
     def candidates(self, signal: Signal) -> list[Candidate]:
-        """Every entry that matches `signal`, highest priority first (ties by id)."""
+        """Every entry that matches `signal` in full, highest priority first (ties by id)."""
+        text = signal.text
+        return self._full(signal, text, stop_after_top=False)
+
+    def _full(self, signal: Signal, text: str, stop_after_top: bool) -> list[Candidate]:
+        folded = text.casefold()
+        words = set(WORD.findall(folded))
         found: list[Candidate] = []
-        for entry in self.entries:
-            for pattern in entry.patterns:
-                if not signal.pasted and signal.source not in pattern.sources:
-                    continue
-                try:
-                    hit = pattern.regex.search(signal.text, timeout=REGEX_TIMEOUT)
-                except TimeoutError as err:
-                    raise InputError(
-                        f"matching a {len(signal.text)}-character message against {entry.id} "
-                        f"took over {REGEX_TIMEOUT}s; the message looks hostile"
-                    ) from err
-                if hit is not None:
-                    captures = {k: v for k, v in hit.groupdict().items() if v}
-                    found.append(Candidate(entry, captures))
-                    break
+        seen: set[str] = set()
+        top: int | None = None
+        for order in self._selected(folded, words):
+            item = self._patterns[order]
+            entry = item.entry
+            if top is not None and stop_after_top and entry.priority < top:
+                break
+            if entry.id in seen or not _applies(signal, item.pattern):
+                continue
+            if not item.words <= words or not all(r.satisfied(words, folded) for r in item.others):
+                continue  # a literal every match needs is absent: the regex cannot match
+            hit = _search(item, text, partial=False)
+            if hit is not None:
+                seen.add(entry.id)
+                found.append(Candidate(entry, {k: v for k, v in hit.groupdict().items() if v}))
+                top = entry.priority if top is None else top
         found.sort(key=lambda c: (-c.entry.priority, c.entry.id))
         return found
 
+    def _partial(self, signal: Signal, text: str, floor: int) -> list[Candidate]:
+        """Entries above `floor` whose pattern the message is a cut-short prefix of."""
+        if len(text) > PARTIAL_LIMIT:
+            return []  # consoles and chat clients cut short messages; a long line is not one
+        stripped = text.rstrip()
+        for ellipsis in _ELLIPSES:
+            if stripped.endswith(ellipsis):
+                stripped = stripped[: -len(ellipsis)].rstrip()
+                break
+        folded = stripped.casefold()
+        words = set(WORD.findall(folded))
+        # the last word may itself be cut: it proves nothing
+        last = WORD.findall(folded[-40:])
+        if last and folded.endswith(last[-1]):
+            words.discard(last[-1])
+        found: list[Candidate] = []
+        consistent: set[str] = set()  # every entry the cut text could still be
+        for order in self._selected(folded, words, lead=True):
+            item = self._patterns[order]
+            entry = item.entry
+            if entry.priority <= floor:
+                break
+            own = self._own.get(entry.id, frozenset())
+            if not _applies(signal, item.pattern) or not any(p in folded for p in own):
+                continue  # nothing only this entry says is in the text: it cannot be distinctly it
+            hit = _search(item, stripped, partial=True)
+            if hit is None or not hit.partial:
+                continue
+            span = str(hit.group()).casefold()
+            if sum(1 for r in item.anchors.ordered if r.kept_in(span)) >= 2:
+                consistent.add(entry.id)
+            if entry.id in {c.entry.id for c in found} or not _distinctive(item.anchors, hit, own):
+                continue
+            cut = tuple(
+                name
+                for name, value in hit.groupdict().items()
+                if value is not None and hit.end(name) >= len(stripped)
+            )
+            captures = {k: v for k, v in hit.groupdict().items() if v and k not in cut}
+            found.append(Candidate(entry, captures, partial=True, cut=cut))
+        if len(consistent) != 1:  # the cut left a prefix several families share: ambiguous
+            return []
+        return found
+
+    def recognize(self, signal: Signal) -> Recognition | None:
+        """The winning entry for one message, unwrapped and tolerant of truncation."""
+        inner, wrapper = unwrap(signal.text)
+        for text in (inner, signal.text) if inner != signal.text else (signal.text,):
+            found = self._recognize_text(signal, text)
+            if found is not None:
+                return Recognition(
+                    entry=found.entry,
+                    captures=found.captures,
+                    wrapper=wrapper,
+                    partial=found.partial,
+                    cut=found.cut,
+                    confidence="low" if found.partial or found.cut else "high",
+                    text=text,
+                )
+        return None
+
+    def _recognize_text(self, signal: Signal, text: str) -> Candidate | None:
+        full = self._full(signal, text, stop_after_top=True)
+        best = full[0] if full else None
+        if best is None or is_generic(best.entry):
+            floor = best.entry.priority if best else -1
+            partial = self._partial(signal, text, floor)
+            if partial:
+                return partial[0]
+        if best is not None and _ends_cut(text):
+            cut = tuple(k for k, v in best.captures.items() if text.rstrip().endswith(v))
+            if cut:
+                kept = {k: v for k, v in best.captures.items() if k not in cut}
+                return Candidate(best.entry, kept, cut=cut)
+        return best
+
     def match(self, signal: Signal, index: int = 0) -> Match | None:
         """The winning entry for one signal, or None when nothing matches."""
-        found = self.candidates(signal)
-        if not found:
+        found = self.recognize(signal)
+        if found is None:
             return None
-        best = found[0]
         return Match(
-            entry=best.entry.id,
+            entry=found.entry.id,
             signal=index,
-            captures=dict(best.captures),
-            priority=best.entry.priority,
-            severity=best.entry.severity,
+            captures=dict(found.captures),
+            priority=found.entry.priority,
+            severity=found.entry.severity,
+            wrapper=found.wrapper,
         )
 
     def match_all(self, signals: Sequence[Signal]) -> list[Match]:
         """The winning entry of every signal that matched, in signal order."""
         return [m for i, s in enumerate(signals) if (m := self.match(s, i)) is not None]
+
+
+def _index(
+    order: int,
+    requirement: object,
+    by_word: dict[str, list[int]],
+    by_substring: dict[str, list[int]],
+    always: list[int],
+) -> None:
+    if not isinstance(requirement, Requirement):
+        always.append(order)
+        return
+    for word in requirement.words:
+        by_word.setdefault(word, []).append(order)
+    for substring in requirement.substrings:
+        by_substring.setdefault(substring, []).append(order)
+
+
+def _applies(signal: Signal, pattern: Pattern) -> bool:
+    return signal.pasted or signal.source in pattern.sources
+
+
+def _ends_cut(text: str) -> bool:
+    return text.rstrip().endswith(_ELLIPSES)
+
+
+def _search(item: _Indexed, text: str, partial: bool):  # type: ignore[no-untyped-def]
+    try:
+        return item.pattern.regex.search(text, timeout=REGEX_TIMEOUT, partial=partial)
+    except TimeoutError as err:
+        raise InputError(
+            f"matching a {len(text)}-character message against {item.entry.id} "
+            f"took over {REGEX_TIMEOUT}s; the message looks hostile"
+        ) from err
+
+
+def _distinctive(anchors: Anchors, hit: object, own: frozenset[str]) -> bool:
+    """A cut match counts when the cut fell inside its last literal or a capture after it.
+
+    Every required literal but the last must be in the text, the last one started (the text
+    ends with its beginning) or present, and the matched part must hold a literal no other
+    entry's examples contain, so a prefix several families share never picks one of them.
+    """
+    span = str(hit.group()).casefold()  # type: ignore[attr-defined]
+    needed = anchors.ordered
+    if len(needed) < 2:
+        return False
+    kept = [r for r in needed if r.kept_in(span)]
+    missing = [r for r in needed if not r.kept_in(span)]
+    if len(kept) < 2 or len(missing) > 1:
+        return False
+    if missing and not _started(missing[0], span):
+        return False
+    return any(p in span for p in own)
+
+
+def _started(requirement: Requirement, span: str) -> bool:
+    tail = span.rstrip()
+    for phrase in requirement.phrases | requirement.substrings:
+        phrase = phrase.strip()
+        for size in range(len(phrase) - 1, 2, -1):
+            if tail.endswith(phrase[:size]):
+                return True
+    return False
 
 
 class _Fill(dict[str, str]):
@@ -85,3 +364,9 @@ def render_template(template: str, values: Mapping[str, object]) -> str:
         else:
             filled[key] = str(value)
     return string.Formatter().vformat(template, (), filled)
+
+
+def iter_recognitions(signals: Iterable[Signal], kb: KnowledgeBase) -> Iterable[Recognition | None]:
+    """Recognize signals one at a time (a generator: memory does not grow with the input)."""
+    for signal in signals:
+        yield kb.recognize(signal)
