@@ -281,6 +281,7 @@ class RecordingReader:
         self._lock = threading.Lock()
         self._account: str | None = None
         self.account_mask = AccountMask({})  # the mask of the last document() (tests compare)
+        self.notes: dict[str, str] = {}  # run facts a replay needs, e.g. the report's "now"
 
     @property
     def region(self) -> str:
@@ -388,6 +389,7 @@ class RecordingReader:
             "account": clean(account) if account else None,
             "api_calls": self.api_calls,
             "masked_accounts": self.mask_accounts,
+            "notes": {k: clean(v) for k, v in sorted(self.notes.items())},
             "entries": rows,
         }
 
@@ -434,6 +436,7 @@ class ReplayReader:
         self._account = account
         self._api_calls = api_calls
         self.source = source
+        self.notes: dict[str, str] = {}  # what the recorded run noted (see RecordingReader.notes)
         self.missing: list[str] = []
         self._lock = threading.Lock()
 
@@ -478,13 +481,17 @@ class ReplayReader:
         except (KeyError, TypeError, AttributeError, ValueError) as err:
             raise InputError(f"{name}: a damaged recording ({type(err).__name__}: {err})") from err
         account = data.get("account")
-        return cls(
+        replay = cls(
             entries,
             region=region,
             account=str(account) if account else None,
             api_calls=int(data.get("api_calls") or 0),
             source=name,
         )
+        notes = data.get("notes") or {}
+        if isinstance(notes, dict):
+            replay.notes = {str(k): str(v) for k, v in notes.items()}
+        return replay
 
     @property
     def region(self) -> str:
