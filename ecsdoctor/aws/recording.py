@@ -138,9 +138,11 @@ def sanitize(value: Any, mask: Callable[[str], str] | None = None) -> Any:
 
 
 def _env_item(item: Any, walk: Callable[[Any, str | None], Any]) -> Any:
-    if isinstance(item, Mapping) and "value" in item:
-        kept = walk({k: v for k, v in item.items() if k != "value"}, None)
-        return {**kept, "value": REDACTED}
+    """One environment entry with its value replaced (ECS spells it `value`, others `Value`)."""
+    if isinstance(item, Mapping):
+        values = [k for k in ("value", "Value") if k in item]
+        kept = walk({k: v for k, v in item.items() if k not in values}, None)
+        return {**kept, **dict.fromkeys(values, REDACTED)}
     return walk(item, None)
 
 

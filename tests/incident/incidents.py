@@ -296,13 +296,70 @@ def iter_names() -> Iterator[str]:
     yield from INCIDENTS
 
 
+# -- whole diagnoses, for fast regression tests ---------------------------------------------------
+
+#: name -> (kind, demo scenario): each recorded once, replayed by test_recordings.py in ~0.1 s.
+DIAGNOSES: dict[str, tuple[str, str]] = {
+    "diagnose-task-seed": ("task", "seed-incident"),
+    "diagnose-service-targets-blocked": ("service", "service-targets-blocked"),
+    "scan-shared-cause": ("scan", "shared-cause"),
+}
+
+
+def diagnose(kind: str, subject: str, reader: Any) -> Any:
+    """Run the library entry point `kind` on `subject` through `reader`."""
+    from ecsdoctor.diagnose import diagnose_task
+    from ecsdoctor.scan import diagnose_service, scan_cluster
+
+    if kind == "task":
+        return diagnose_task(subject, cluster=CLUSTER, reader=reader)
+    if kind == "service":
+        return diagnose_service(subject, cluster=CLUSTER, reader=reader)
+    return scan_cluster(CLUSTER, reader=reader)
+
+
+def build_for_diagnosis(kind: str, scenario: str, session: boto3.session.Session) -> str:
+    """Build the scenario; the subject to diagnose (task ARN, service name or cluster)."""
+    from ecsdoctor.demo import SCENARIOS
+
+    if kind == "task":
+        return str(SCENARIOS[scenario].build(session).task_arn)
+    if kind == "service":
+        return str(SERVICE_SCENARIOS[scenario].build(session).service)
+    build_shared(session)
+    return CLUSTER
+
+
+def record_diagnosis(name: str, directory: Path) -> tuple[str, str]:
+    """Record diagnosis `name` in moto; (its subject, the live diagnosis as JSON)."""
+    from moto import mock_aws
+
+    from ecsdoctor.aws.recording import RecordingReader
+    from ecsdoctor.aws.session import AwsAccess, open_reader
+    from ecsdoctor.report import Format, render
+
+    kind, scenario = DIAGNOSES[name]
+    with mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        subject = build_for_diagnosis(kind, scenario, session)
+        reader = RecordingReader(open_reader(AwsAccess(session=session)))
+        live = render(Format.JSON, diagnose(kind, subject, reader))
+        reader.notes["subject"] = subject
+        reader.save(directory / f"{name}.json")
+    return subject, live
+
+
 if __name__ == "__main__":  # pragma: no cover - maintenance entry point
     from ecsdoctor.incident import render_report
 
     RECORDINGS.mkdir(exist_ok=True)
     GOLDEN.mkdir(exist_ok=True)
-    for incident_name in sys.argv[1:] or list(INCIDENTS):
+    for incident_name in [n for n in sys.argv[1:] if n in INCIDENTS] or list(INCIDENTS):
         record(incident_name, RECORDINGS)
         markdown = render_report("markdown", replayed(incident_name))
         (GOLDEN / f"{incident_name}.md").write_text(markdown, "utf-8")
         print(f"recorded {incident_name}")
+    for diagnosis_name in DIAGNOSES:
+        _, live_json = record_diagnosis(diagnosis_name, RECORDINGS)
+        (GOLDEN / f"{diagnosis_name}.json").write_text(live_json + "\n", "utf-8")
+        print(f"recorded {diagnosis_name}")
