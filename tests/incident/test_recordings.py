@@ -182,8 +182,11 @@ def test_datetimes_and_bytes_come_back_typed(tmp_path: Path) -> None:
 
     class Typed(_Canned):
         def call(self, service: str, operation: str, **params: Any) -> Any:
-            return {"at": datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC), "b": b"\x00\x01",
-                    "odd": {"$type": "datetime", "value": "not a date"}}  # fmt: skip
+            return {
+                "at": datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC),
+                "b": b"\x00\x01",
+                "odd": {"$type": "datetime", "value": "not a date"},
+            }
 
     recorder = RecordingReader(Typed())
     live = recorder.call("ecs", "DescribeTasks", tasks=["t"])
@@ -210,7 +213,7 @@ def test_sanitize_replaces_values_and_keeps_names_and_shape() -> None:
             "AccessKeyId": "ASIA" + "B" * 16,
             "SecretAccessKey": "x" * 40,
             "SessionToken": "tok",
-        },  # fmt: skip
+        },
         "nextToken": "keep-me",
         "reason": "pull https://deploy:hunter2@git.example.com/r.git password=swordfish",
     }
@@ -275,7 +278,7 @@ def test_open_reader_for_never_builds_a_live_reader_for_a_replay(tmp_path: Path)
         ("not json", "not JSON"),
         ('{"schema": "other"}', "not an ecsdoctor recording"),
         ('{"schema": "ecsdoctor.recording/v1", "entries": [{}]}', "damaged"),
-    ],  # fmt: skip
+    ],
 )
 def test_a_bad_recording_is_one_clear_input_error(
     tmp_path: Path, content: str, reason: str
