@@ -9,6 +9,7 @@ records, with times as UTC datetimes.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -263,9 +264,12 @@ def read_log_group(
     documents: list[Document] = []
     skipped = 0
     for event in sorted(events, key=lambda e: (e.get("timestamp") or 0, str(e.get("eventId")))):
+        message = str(event.get("message") or "")
         try:
-            documents.append(parse_document(str(event.get("message") or ""), f"{group}"))
-        except InputError:
+            if not isinstance(json.loads(message), dict):
+                raise InputError("not an event object")
+            documents.append(parse_document(message, group))
+        except (InputError, json.JSONDecodeError):
             skipped += 1
     notes = [f"{skipped} message(s) of log group {group} were not ECS events"] if skipped else []
     if start != span.start:
