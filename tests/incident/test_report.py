@@ -152,7 +152,7 @@ def test_report_from_archived_events_alone_reaches_no_aws(
             "html",
             "-o",
             str(out),
-        ],  # fmt: skip
+        ],
     )
     assert result.exit_code == 1, result.output  # ran, confirmed nothing (offline)
     assert '<h2 id="timeline">Timeline</h2>' in out.read_text()
