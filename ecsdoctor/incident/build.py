@@ -357,16 +357,18 @@ def _prevention(
 
 
 def _appendix(signals: Sequence[Signal]) -> tuple[list[RawSignal], int]:
+    """Distinct signals (compared redacted, as a replay sees them) with their counts."""
     seen: dict[tuple[str, str], RawSignal] = {}
     for signal in signals:
-        key = (signal.source.value, signal.text)
+        text = redact_text(signal.text)
+        key = (signal.source.value, text)
         if key in seen:
             seen[key] = replace(seen[key], count=seen[key].count + 1)
             continue
         at = moment(signal.at) if signal.at else None
         seen[key] = RawSignal(
             source=signal.source.value,
-            text=redact_text(signal.text),
+            text=text,
             at=iso(at),
             subject=redact_text(signal.subject) if signal.subject else None,
         )

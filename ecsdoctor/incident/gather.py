@@ -19,10 +19,10 @@ from typing import Any
 
 from ecsdoctor.arn import parse_cluster_name, parse_service_ref
 from ecsdoctor.aws.protocol import Reader
+from ecsdoctor.aws.recording import redact_text
 from ecsdoctor.errors import CallDenied, InputError, ReadError
 from ecsdoctor.ingest import Document, parse_document, read_source
 from ecsdoctor.models import DataGap, Signal, SignalSource
-from ecsdoctor.redaction import redact
 from ecsdoctor.service import (
     describe_services,
     list_service_names,
@@ -182,8 +182,10 @@ def _task_record(task: Raw, source: str) -> TaskRecord | None:
         last_status=status,
         service=_service_name(task.get("group")),
         cluster=cluster.rsplit("/", 1)[-1] if isinstance(cluster, str) else None,
-        failure_key=task_failure_key(task) if status == "STOPPED" else "",
-        example=task_example(task) if status == "STOPPED" else "",
+        # Redacted before grouping: a replay sees the recorded (redacted) reasons, and must
+        # group them exactly as the live run grouped the originals.
+        failure_key=redact_text(task_failure_key(task)) if status == "STOPPED" else "",
+        example=redact_text(task_example(task)) if status == "STOPPED" else "",
         task_definition=definition if isinstance(definition, str) else None,
         raw=task,
         source=source,
@@ -196,7 +198,7 @@ def _records_of(document: Document, source: str) -> tuple[list[TaskRecord], list
         ServiceEvent(
             at=moment(s.at) if s.at else None,
             service=_service_from_arn(s.subject),
-            message=s.text,
+            message=redact_text(s.text),
             source=source,
         )
         for s in document.signals
@@ -260,7 +262,7 @@ def read_log_group(
     except ReadError as err:
         permission = err.permission if isinstance(err, CallDenied) else None
         reason = f"log group {group} could not be read ({err.code}: {err.message[:160]})"
-        return [], [DataGap("report.log_group_archive", redact(reason), permission)], []
+        return [], [DataGap("report.log_group_archive", redact_text(reason), permission)], []
     documents: list[Document] = []
     skipped = 0
     for event in sorted(events, key=lambda e: (e.get("timestamp") or 0, str(e.get("eventId")))):
@@ -309,7 +311,7 @@ def read_live(
         ServiceEvent(
             at=moment(e.get("createdAt")),
             service=str(svc.get("serviceName") or "") or None,
-            message=redact(str(e.get("message") or "")),
+            message=redact_text(str(e.get("message") or "")),
             source="ecs:DescribeServices",
         )
         for svc in services
