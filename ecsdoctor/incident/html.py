@@ -28,7 +28,9 @@ h3 { font-size: 15px; margin: 18px 0 6px; }
 .cause { border-left: 4px solid #c0392b; padding-left: 8px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 12.5px; }
 th, td { border: 1px solid #d9dee4; padding: 4px 6px; text-align: left; vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; word-break: break-word; }
+td.tight, th.tight { white-space: nowrap; width: 1%; }
+td code { word-break: break-all; }
 th { background: #eef1f4; }
 tr.failure td:nth-child(2), tr.rollback td:nth-child(2) { color: #b03a2e; font-weight: 600; }
 tr.recovery td:nth-child(2) { color: #1e8449; font-weight: 600; }
@@ -187,15 +189,18 @@ def render_html(report: IncidentReport) -> str:
         '<h2 id="timeline">Timeline</h2>',
     ]
     if report.timeline:
-        h.append("<table><tr><th>Time</th><th>What</th><th>Detail</th><th>Count</th></tr>")
+        h.append(
+            '<table><tr><th class="tight">Time</th><th class="tight">What</th><th>Detail</th>'
+            '<th class="tight">Count</th></tr>'
+        )
         for t in report.timeline:
             detail = e(t.text) + (
                 f' <span class="muted">(last at {e(when(t.last_at))})</span>' if t.last_at else ""
             )
             h.append(
-                f'<tr class="{e(t.kind)}"><td>{e(when(t.at))}</td>'
-                f"<td>{e(_KIND_LABEL.get(t.kind, t.kind))}</td><td>{detail}</td>"
-                f"<td>{t.count if t.count > 1 else ''}</td></tr>"
+                f'<tr class="{e(t.kind)}"><td class="tight">{e(when(t.at))}</td>'
+                f'<td class="tight">{e(_KIND_LABEL.get(t.kind, t.kind))}</td><td>{detail}</td>'
+                f'<td class="tight">{t.count if t.count > 1 else ""}</td></tr>'
             )
         h.append("</table>")
     else:
