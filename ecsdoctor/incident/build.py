@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from ecsdoctor.arn import parse_arn
 from ecsdoctor.aws.protocol import Reader
 from ecsdoctor.aws.recording import redact_text
-from ecsdoctor.diagnose import diagnose_document, load_knowledge
 from ecsdoctor.errors import CallDenied, InputError, ReadError
 from ecsdoctor.incident.gather import (
     Gathered,
@@ -41,6 +40,8 @@ from ecsdoctor.incident.model import (
 from ecsdoctor.ingest import Document
 from ecsdoctor.kb import KnowledgeBase
 from ecsdoctor.models import DataGap, Diagnosis, Evidence, Finding, Severity, Signal
+from ecsdoctor.offline import diagnose_document
+from ecsdoctor.pipeline import load_knowledge
 from ecsdoctor.service import normalize_reason
 
 #: Distinct raw signals kept in the appendix (the rest are counted).

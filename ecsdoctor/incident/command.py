@@ -68,9 +68,9 @@ def report_cmd(
     """Write the evidence part of a post-mortem: summary, timeline, root cause, prevention."""
     from ecsdoctor.aws.recording import reader_scope
     from ecsdoctor.aws.session import AwsAccess, open_reader
-    from ecsdoctor.diagnose import load_knowledge
     from ecsdoctor.errors import InputError
     from ecsdoctor.incident import build_report, render_report
+    from ecsdoctor.pipeline import load_knowledge
 
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
