@@ -39,6 +39,7 @@ from ecsdoctor.incident.model import (
 )
 from ecsdoctor.ingest import Document
 from ecsdoctor.kb import KnowledgeBase
+from ecsdoctor.kinds import Kind
 from ecsdoctor.models import DataGap, Diagnosis, Evidence, Finding, Severity, Signal
 from ecsdoctor.offline import diagnose_document
 from ecsdoctor.pipeline import load_knowledge
@@ -304,9 +305,8 @@ def _changes(
 # -- the rest of the post-mortem -----------------------------------------------------------------
 
 
-def _prevention(
-    diagnosis: Diagnosis, gathered: Gathered, roots: Sequence[Finding], archived: bool
-) -> list[str]:
+def _prevention(gathered: Gathered, roots: Sequence[Finding], archived: bool) -> list[str]:
+    """Changes that would have stopped this incident or shortened it, from what was found."""
     out: list[str] = []
     unprotected = sorted(
         str(svc.get("serviceName"))
@@ -353,7 +353,47 @@ def _prevention(
             "Archive ECS Task State Change events to a CloudWatch Logs group (EventBridge rule, "
             "see docs/reports.md): ECS forgets stopped tasks about an hour after they stop."
         )
-    del diagnosis
+    return out
+
+
+def _impact(gathered: Gathered) -> list[Finding]:
+    """What the failure did to each service, as ECS reported it when the report was written."""
+    out: list[Finding] = []
+    for svc in gathered.services:
+        name = str(svc.get("serviceName") or "")
+        arn = str(svc.get("serviceArn") or name)
+        running, desired = int(svc.get("runningCount") or 0), int(svc.get("desiredCount") or 0)
+        if running < desired:
+            detail = f"Service {name} runs {running} of {desired} desired task(s)."
+            out.append(
+                Finding(
+                    kind=Kind.SERVICE,
+                    resource=arn,
+                    summary=redact_text(detail),
+                    evidence=(Evidence(arn, "ecs:DescribeServices", redact_text(detail)),),
+                )
+            )
+        breaker = (svc.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker") or {}
+        for deployment in svc.get("deployments") or []:
+            if deployment.get("rolloutState") != "FAILED":
+                continue
+            detail = (
+                f"Deployment {deployment.get('id', '?')} of service {name} failed with "
+                f"{int(deployment.get('failedTasks') or 0)} failed task(s)"
+                + (
+                    "; the circuit breaker rolled the service back to its previous revision."
+                    if breaker.get("enable") and breaker.get("rollback")
+                    else "."
+                )
+            )
+            out.append(
+                Finding(
+                    kind=Kind.SERVICE_DEPLOYMENT,
+                    resource=arn,
+                    summary=redact_text(detail),
+                    evidence=(Evidence(arn, "ecs:DescribeServices", redact_text(detail)),),
+                )
+            )
     return out
 
 
@@ -553,11 +593,11 @@ def build_report(
         summary=summary,
         timeline=tuple(timeline),
         root_causes=tuple(RootCause(f, dependency_path(f, subject)) for f in roots),
-        consequences=tuple(_clean_finding(f) for f in diagnosis.consequences),
+        consequences=tuple([_clean_finding(f) for f in diagnosis.consequences] + _impact(gathered)),
         ruled_out=tuple(_clean_finding(f) for f in diagnosis.ruled_out),
         data_gaps=tuple(unique_gaps),
         remediation=tuple(remediation),
-        prevention=tuple(_prevention(diagnosis, gathered, roots, bool(archives or log_group))),
+        prevention=tuple(_prevention(gathered, roots, bool(archives or log_group))),
         appendix=tuple(appendix),
         diagnosis=diagnosis,
         offline=reader is None,

@@ -19,14 +19,13 @@ from typing import Any
 
 from ecsdoctor.arn import parse_cluster_name, parse_service_ref
 from ecsdoctor.aws.protocol import Reader
-from ecsdoctor.aws.recording import redact_text
+from ecsdoctor.aws.recording import RecordingReader, ReplayReader, redact_text
 from ecsdoctor.errors import CallDenied, InputError, ReadError
 from ecsdoctor.ingest import Document, parse_document, read_source
 from ecsdoctor.models import DataGap, Signal, SignalSource
 from ecsdoctor.service import (
     describe_services,
     list_service_names,
-    normalize_reason,
     stopped_tasks,
     task_example,
     task_failure_key,
@@ -94,14 +93,11 @@ def reference_now(reader: Reader | None, default: datetime | None = None) -> dat
 
     A recording notes it, so `--since 6h` covers the same six hours when replayed next week.
     """
-    notes = getattr(reader, "notes", None)
-    if isinstance(notes, dict):
-        recorded = notes.get(NOW_NOTE)
-        if recorded and type(reader).__name__ == "ReplayReader":
-            return parse_time(str(recorded), "recording note")
+    if isinstance(reader, ReplayReader) and NOW_NOTE in reader.notes:
+        return parse_time(reader.notes[NOW_NOTE], "recording note")
     now = (default or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    if isinstance(notes, dict):
-        notes[NOW_NOTE] = now.isoformat()
+    if isinstance(reader, RecordingReader):
+        reader.notes[NOW_NOTE] = now.isoformat()
     return now
 
 
@@ -417,7 +413,6 @@ __all__ = [
     "gather",
     "group_failures",
     "moment",
-    "normalize_reason",
     "parse_time",
     "parse_window",
     "read_archives",
