@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -290,10 +290,6 @@ def replayed(name: str, directory: Path = RECORDINGS) -> Any:
         archives=[str(events)] if events.exists() else [],
         generated_at=GENERATED,
     )
-
-
-def iter_names() -> Iterator[str]:
-    yield from INCIDENTS
 
 
 # -- whole diagnoses, for fast regression tests ---------------------------------------------------

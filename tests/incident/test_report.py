@@ -271,3 +271,24 @@ def test_json_report_schema() -> None:
     assert sorted(top["affected"]) == ["worker-00", "worker-01", "worker-02"]
     assert top["path"][-1]["failing"] is True
     assert document["summary"]["failed_tasks"] == 6
+
+
+def test_recovery_ends_the_incident_and_the_window_filters(tmp_path: Path) -> None:
+    reason = "CannotPullContainerError: pull image manifest has been retried 5 time(s): i/o timeout"
+    events = [
+        task_event(f"{i:032x}", "STOPPED", T0 - timedelta(minutes=90 - 10 * i), reason=reason)
+        for i in range(4)
+    ]  # 10:30, 10:40, 10:50, 11:00
+    events.append(task_event("f" * 32, "RUNNING", T0 - timedelta(minutes=52)))  # 11:08
+    events.append(task_event("e" * 32, "STOPPED", T0 - timedelta(hours=5), reason=reason))
+    path = write_events(tmp_path / "recovered.jsonl", events)
+    report = build_report(
+        cluster="prod", archives=[str(path)], since="3h", now=T0, generated_at=GENERATED
+    )
+    s = report.summary
+    assert s.failed_tasks == 4  # the 07:00 failure is outside the 3 h window
+    assert (s.first_failure, s.recovered_at) == ("2026-11-29T10:30:00Z", "2026-11-29T11:08:00Z")
+    assert s.duration_seconds == 38 * 60
+    assert report.timeline[-1].kind == "recovery" and "RUNNING again" in report.timeline[-1].text
+    assert report.window.start == "2026-11-29T09:00:00Z"
+    assert "recovered at 2026-11-29 11:08:00 UTC" in render_report("markdown", report)
