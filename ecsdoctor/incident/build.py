@@ -96,23 +96,30 @@ def short_label(resource: str) -> str:
     return label if len(label) <= 80 else label[:79] + "…"
 
 
-def dependency_path(finding: Finding, subject: str | None) -> tuple[PathNode, ...]:
-    """The path the diagnosis walked (its "Dependency path" evidence), the root cause last."""
+def dependency_path(
+    finding: Finding, subject: str | None
+) -> tuple[tuple[PathNode, ...], tuple[PathNode, ...]]:
+    """The path the diagnosis walked (its "Dependency path" evidence), the root cause last, and
+    the other affected services that reach the same cause (a scan's shared cause)."""
     nodes: list[str] = []
     for evidence in finding.evidence:
         if evidence.source == "dependency graph" and evidence.detail.startswith("Dependency path:"):
             text = evidence.detail.removeprefix("Dependency path:").strip().rstrip(".")
             nodes = [n.strip() for n in text.split(" -> ") if n.strip()]
             break
+    joining: list[str] = []
     if not nodes:
-        parents = [f"service/{s}" for s in finding.affected[:4]] or ([subject] if subject else [])
-        nodes = [*parents[:1], finding.resource] if parents else [finding.resource]
+        parents = [f"service/{s}" for s in finding.affected] or ([subject] if subject else [])
+        nodes = [*parents[:1], finding.resource]
+        joining = parents[1:6]
     if nodes[-1] != finding.resource:
         nodes.append(finding.resource)
-    return tuple(
-        PathNode(redact_text(n), redact_text(short_label(n)), failing=i == len(nodes) - 1)
-        for i, n in enumerate(nodes)
-    )
+
+    def node(name: str, failing: bool = False) -> PathNode:
+        return PathNode(redact_text(name), redact_text(short_label(name)), failing=failing)
+
+    path = tuple(node(n, failing=i == len(nodes) - 1) for i, n in enumerate(nodes))
+    return path, (tuple(node(n) for n in joining) if len(path) > 1 else ())
 
 
 # -- timeline ------------------------------------------------------------------------------------
@@ -592,7 +599,7 @@ def build_report(
         sources=tuple(redact_text(s) for s in gathered.sources),
         summary=summary,
         timeline=tuple(timeline),
-        root_causes=tuple(RootCause(f, dependency_path(f, subject)) for f in roots),
+        root_causes=tuple(RootCause(f, *dependency_path(f, subject)) for f in roots),
         consequences=tuple([_clean_finding(f) for f in diagnosis.consequences] + _impact(gathered)),
         ruled_out=tuple(_clean_finding(f) for f in diagnosis.ruled_out),
         data_gaps=tuple(unique_gaps),

@@ -38,6 +38,7 @@ def _root(cause: RootCause) -> dict[str, Any]:
     return {
         **_finding(cause.finding),
         "path": [{"id": n.id, "label": n.label, "failing": n.failing} for n in cause.path],
+        "joining": [{"id": n.id, "label": n.label} for n in cause.joining],
     }
 
 

@@ -83,8 +83,13 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines[:3] or [""]
 
 
-def svg_path(path: tuple[PathNode, ...]) -> str:
-    """The dependency path as a vertical chain of boxes, the failing one red, drawn in SVG."""
+def svg_path(path: tuple[PathNode, ...], joining: tuple[PathNode, ...] = ()) -> str:
+    """The dependency path as a vertical chain of boxes, the failing one red, drawn in SVG;
+    services sharing the cause are named in the first box."""
+    if joining and path:
+        more = ", ".join(n.label for n in joining)
+        first = PathNode(path[0].id, f"{path[0].label} (and {more})", path[0].failing)
+        path = (first, *path[1:])
     width, box_w, line_h, gap = 620, 560, 16, 26
     x = (width - box_w) // 2
     parts: list[str] = []
@@ -145,7 +150,7 @@ def _cause(number: int, cause: RootCause) -> list[str]:
         ]
         out.append("</table>")
     if cause.path:
-        out.append(f'<div class="diagram">{svg_path(cause.path)}</div>')
+        out.append(f'<div class="diagram">{svg_path(cause.path, cause.joining)}</div>')
     if f.remediation:
         out.append(f'<p class="fix"><strong>Fix:</strong> {e(f.remediation)}</p>')
     out.append("</section>")

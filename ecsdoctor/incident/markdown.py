@@ -44,13 +44,16 @@ def mermaid_label(text: str) -> str:
     return flat
 
 
-def mermaid(path: tuple[PathNode, ...]) -> list[str]:
-    """A top-down flowchart of the dependency path, the failing node marked."""
+def mermaid(path: tuple[PathNode, ...], joining: tuple[PathNode, ...] = ()) -> list[str]:
+    """A top-down flowchart of the dependency path, the failing node marked; `joining` nodes
+    (other services with the same cause) point at the path's second node."""
     lines = ["```mermaid", "flowchart TD"]
     for index, node in enumerate(path):
         mark = "✗ " if node.failing else ""
         lines.append(f'    n{index}["{mark}{mermaid_label(node.label)}"]')
+    lines += [f'    j{index}["{mermaid_label(node.label)}"]' for index, node in enumerate(joining)]
     lines += [f"    n{index} --> n{index + 1}" for index in range(len(path) - 1)]
+    lines += [f"    j{index} --> n1" for index in range(len(joining)) if len(path) > 1]
     lines.append("    classDef failing fill:#fde2e1,stroke:#c0392b,stroke-width:2px,color:#7b241c;")
     failing = [f"n{i}" for i, node in enumerate(path) if node.failing]
     if failing:
@@ -115,7 +118,7 @@ def _root_cause(lines: list[str], number: int, cause: RootCause) -> None:
     lines += _evidence_table(finding)
     if cause.path:
         lines += ["Dependency path (the failing resource marked ✗):", ""]
-        lines += mermaid(cause.path)
+        lines += mermaid(cause.path, cause.joining)
         lines.append("")
     if finding.remediation:
         lines += [f"Fix: {md(finding.remediation)}", ""]

@@ -63,6 +63,8 @@ class RootCause:
 
     finding: Finding
     path: tuple[PathNode, ...]
+    # Other failing subjects whose own path joins this one at path[1] (services sharing a cause).
+    joining: tuple[PathNode, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

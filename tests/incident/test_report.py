@@ -270,6 +270,7 @@ def test_json_report_schema() -> None:
     assert top["check"] == "logs.log_group_missing"
     assert sorted(top["affected"]) == ["worker-00", "worker-01", "worker-02"]
     assert top["path"][-1]["failing"] is True
+    assert [n["label"] for n in top["joining"]] == ["service/worker-01", "service/worker-02"]
     assert document["summary"]["failed_tasks"] == 6
 
 
