@@ -46,7 +46,12 @@ class TaskRun:
 
 
 def run_task_checks(
-    snap: TaskSnapshot, matches: Sequence[Match], kb: KnowledgeBase, *, thorough: bool = False
+    snap: TaskSnapshot,
+    signals: Sequence[Signal],
+    matches: Sequence[Match],
+    kb: KnowledgeBase,
+    *,
+    thorough: bool = False,
 ) -> TaskRun:
     """Walk from the task to the kinds its failure names; run the checks on that path.
 
@@ -55,7 +60,7 @@ def run_task_checks(
     """
     snap.prefetch()
     graph = build_task_graph(snap)
-    path = graph.failure_path(failure_kinds(matches, kb))
+    path = graph.failure_path(failure_kinds(matches, kb, signals))
     named = hypothesis_checks(matches, kb)
     chosen = [c for c in task_checks() if thorough or c.id in named or path.covers(c.kind)]
     ctx = CheckContext(snap, captures_of(matches), frozenset(m.entry for m in matches))
@@ -103,7 +108,7 @@ def diagnose_snapshot(
 ) -> Diagnosis:
     """The diagnosis of a task already read (live, or from a saved event) given its signals."""
     matches = tuple(kb.match_all(signals))
-    run = run_task_checks(snap, matches, kb, thorough=thorough)
+    run = run_task_checks(snap, signals, matches, kb, thorough=thorough)
     notes: list[str] = []
     try:
         network = snap.network

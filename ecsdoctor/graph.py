@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ecsdoctor.arn import ImageRef
-from ecsdoctor.errors import ReadError
+from ecsdoctor.errors import CallDenied, ReadError
 from ecsdoctor.kinds import Kind
+from ecsdoctor.models import DataGap
 from ecsdoctor.reachability import default_route
 from ecsdoctor.service import ServiceSnapshot
 from ecsdoctor.snapshot import TaskSnapshot
-
 
 #: Kinds that stand for everything beneath them: "the tasks failed to start" puts every
 #: dependency of the task on the failure's path, "the image URI is wrong" only the image.
@@ -49,6 +49,15 @@ class ResourceGraph:
     def __init__(self, root: str) -> None:
         self.root = root
         self._g: nx.DiGraph[str] = nx.DiGraph()
+        self.gaps: list[DataGap] = []  # parts of the graph a denied or failed read left out
+
+    def missing(self, err: ReadError, what: str) -> None:
+        """Record that `what` could not be mapped: the walk may miss a path through it."""
+        permission = err.permission if isinstance(err, CallDenied) else None
+        reason = f"could not map {what}: {err}"
+        gap = DataGap(check="graph.dependencies", reason=reason, permission=permission)
+        if gap not in self.gaps:
+            self.gaps.append(gap)
 
     def add(self, node: str, kind: Kind, parent: str | None = None) -> None:
         """Add `node` (first kind wins) and, with a parent, the edge parent -> node."""
@@ -63,6 +72,7 @@ class ResourceGraph:
         """Add another graph's nodes and edges (e.g. a task's under its service)."""
         for node, data in other._g.nodes(data=True):
             self.add(node, data["kind"])
+        self.gaps.extend(g for g in other.gaps if g not in self.gaps)
         self._g.add_edges_from(other._g.edges)
         if parent is not None:
             self.add(other.root, self.kind_of(other.root) or Kind.TASK, parent)
@@ -130,8 +140,8 @@ def build_task_graph(snap: TaskSnapshot) -> ResourceGraph:
         td = snap.task_definition_arn
         graph.add(td, Kind.TASK_DEFINITION, task)
         _add_definition(graph, snap, td)
-    except ReadError:
-        pass
+    except ReadError as err:
+        graph.missing(err, "the task definition")
     _add_network(graph, snap)
     return graph
 
@@ -168,7 +178,8 @@ def _add_network(graph: ResourceGraph, snap: TaskSnapshot) -> None:
     task = snap.task_arn
     try:
         config = snap.network
-    except ReadError:
+    except ReadError as err:
+        graph.missing(err, "the task's network interface")
         return
     if not config:
         return
@@ -180,7 +191,8 @@ def _add_network(graph: ResourceGraph, snap: TaskSnapshot) -> None:
             subnet = snap.subnet(subnet_id)
             table = snap.route_table_for(subnet_id)
             acl = snap.network_acl_for(subnet_id)
-        except ReadError:
+        except ReadError as err:
+            graph.missing(err, f"subnet {subnet_id}")
             continue
         vpc = str(subnet.get("VpcId"))
         table_id = str(table["RouteTableId"])
@@ -195,7 +207,8 @@ def _add_network(graph: ResourceGraph, snap: TaskSnapshot) -> None:
             graph.add(str(target), kind, table_id)
         try:
             endpoints = snap.vpc_endpoints(vpc)
-        except ReadError:
+        except ReadError as err:
+            graph.missing(err, f"the VPC endpoints of {vpc}")
             continue
         for endpoint in endpoints:
             endpoint_id = str(endpoint["VpcEndpointId"])

@@ -30,6 +30,7 @@ from ecsdoctor.models import (
     ServiceStatus,
     Severity,
     Signal,
+    SignalSource,
     Status,
     Subject,
 )
@@ -71,15 +72,37 @@ class Collected:
     offline: bool = False
 
 
-def failure_kinds(matches: Sequence[Match], kb: KnowledgeBase) -> frozenset[Kind]:
-    """The resource kinds the matched failure entries' hypotheses name (info entries name none)."""
-    kinds: set[Kind] = set()
-    for match in matches:
-        if match.severity is Severity.INFO:
-            continue
-        for spec in kb.by_id[match.entry].hypotheses:
-            kinds.update(Kind(k) for k in spec.kinds)
-    return frozenset(kinds)
+def telling_matches(matches: Sequence[Match], signals: Sequence[Signal]) -> list[Match]:
+    """The failure matches that say what failed.
+
+    A stop code (`TaskFailedToStart`, `EssentialContainerExited`) is a category: it says which
+    stage failed, not what. When a subject's reason or exit code is recognised too, the category
+    adds nothing to the failure's path; alone, it is all there is to go on.
+    """
+    failures = [m for m in matches if m.severity is Severity.FAILURE]
+    precise = {
+        signals[m.signal].subject
+        for m in failures
+        if signals[m.signal].source is not SignalSource.STOP_CODE
+    }
+    return [
+        m
+        for m in failures
+        if signals[m.signal].source is not SignalSource.STOP_CODE
+        or signals[m.signal].subject not in precise
+    ]
+
+
+def failure_kinds(
+    matches: Sequence[Match], kb: KnowledgeBase, signals: Sequence[Signal]
+) -> frozenset[Kind]:
+    """The resource kinds the telling failure matches' hypotheses name (info entries name none)."""
+    return frozenset(
+        Kind(kind)
+        for match in telling_matches(matches, signals)
+        for spec in kb.by_id[match.entry].hypotheses
+        for kind in spec.kinds
+    )
 
 
 def hypothesis_checks(matches: Sequence[Match], kb: KnowledgeBase) -> frozenset[str]:
@@ -241,7 +264,8 @@ def rank(collected: Collected, kb: KnowledgeBase) -> Ranked:
         consequences=tuple(merge_findings([_finding(r, graph, linked) for r in consequences])),
         other_problems=tuple(merge_findings([_finding(r, graph, linked) for r in off_path])),
         ruled_out=tuple(_finding(r, graph, linked) for r in kept if r.status is Status.RULED_OUT),
-        gaps=tuple(r.gap for r in kept if r.gap is not None),
+        gaps=tuple(r.gap for r in kept if r.gap is not None)
+        + tuple(collected.graph.gaps if collected.graph is not None else ()),
         statuses=statuses,
     )
 

@@ -196,13 +196,16 @@ def _run_service(
         )
     group_results: dict[str, list[CheckResult]] = {}
     runs = aws.parallel(
-        [partial(run_task_checks, snap, matches, kb, thorough=thorough) for _, snap in snaps]
+        [
+            partial(run_task_checks, snap, signals, matches, kb, thorough=thorough)
+            for _, snap in snaps
+        ]
     )
     for (group, _), answer in zip(snaps, runs, strict=True):
         group_results[group.reason] = [] if isinstance(answer, ReadError) else list(answer.results)
     svc.prefetch()
     graph = build_service_graph(svc, [snap for _, snap in snaps])
-    path = graph.failure_path(failure_kinds(matches, kb))
+    path = graph.failure_path(failure_kinds(matches, kb, signals))
     named = hypothesis_checks(matches, kb)
     ctx = ServiceContext(
         svc,

@@ -27,6 +27,26 @@ DESCRIBE_TASKS_BATCH = 100  # ecs:DescribeTasks takes at most 100 tasks
 DESCRIBE_INSTANCES_BATCH = 100  # ecs:DescribeContainerInstances takes at most 100
 
 
+#: What reading services, their stopped tasks and their load balancers costs.
+SERVICE_READS = (
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "ecs:ListTasks",
+    "ecs:DescribeTasks",
+    "ecs:DescribeTaskDefinition",
+    "ecs:DescribeClusters",
+    "ecs:ListContainerInstances",
+    "ecs:DescribeContainerInstances",
+    "ecs:DescribeCapacityProviders",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+)
+
+
 def _batches(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 

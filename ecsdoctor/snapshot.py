@@ -18,6 +18,28 @@ from ecsdoctor.errors import ApiError, AwsSetupError, ReadError
 
 Raw = Mapping[str, Any]
 
+#: What reading a task and the network it sat in costs, whatever checks run afterwards.
+SNAPSHOT_READS = (
+    "ecs:DescribeTasks",
+    "ecs:DescribeTaskDefinition",
+    "ecs:DescribeServices",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeVpcAttribute",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeNatGateways",
+    "ec2:DescribePrefixLists",
+    "iam:GetRole",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class NetworkConfig:
