@@ -8,34 +8,34 @@ into Markdown, self-contained HTML or JSON (`ecsdoctor.report/v1`). The package 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from ecsdoctor.incident.build import build_report
-from ecsdoctor.incident.document import render_json, report_document
-from ecsdoctor.incident.html import render_html
-from ecsdoctor.incident.markdown import render_markdown
-from ecsdoctor.incident.model import SCHEMA, IncidentReport
+if TYPE_CHECKING:
+    from ecsdoctor.incident.build import build_report
+    from ecsdoctor.incident.document import report_document
+    from ecsdoctor.incident.model import SCHEMA, IncidentReport
+    from ecsdoctor.incident.render import RENDERERS, ReportFormat, render_report
 
-
-class ReportFormat(StrEnum):
-    """Output formats of `ecsdoctor report`."""
-
-    MARKDOWN = "markdown"
-    HTML = "html"
-    JSON = "json"
-
-
-RENDERERS: dict[ReportFormat, Callable[[IncidentReport], str]] = {
-    ReportFormat.MARKDOWN: render_markdown,
-    ReportFormat.HTML: render_html,
-    ReportFormat.JSON: render_json,
+# Loaded on first use: `ecsdoctor.permissions` imports `ecsdoctor.incident.reads` and must not
+# pull in the report machinery with it.
+_LAZY = {
+    "build_report": "ecsdoctor.incident.build",
+    "report_document": "ecsdoctor.incident.document",
+    "SCHEMA": "ecsdoctor.incident.model",
+    "IncidentReport": "ecsdoctor.incident.model",
+    "RENDERERS": "ecsdoctor.incident.render",
+    "ReportFormat": "ecsdoctor.incident.render",
+    "render_report": "ecsdoctor.incident.render",
 }
 
 
-def render_report(fmt: ReportFormat | str, report: IncidentReport) -> str:
-    """Render `report` as Markdown, HTML or JSON."""
-    return RENDERERS[ReportFormat(fmt)](report)
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ecsdoctor.incident' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [
