@@ -58,7 +58,7 @@ READ_OPERATIONS: frozenset[str] = frozenset(
     | _ops("ssm", "DescribeParameters")
     | _ops("secretsmanager", "DescribeSecret GetResourcePolicy ListSecrets")
     | _ops("kms", "DescribeKey GetKeyPolicy ListAliases")
-    | _ops("logs", "DescribeLogGroups")
+    | _ops("logs", "DescribeLogGroups FilterLogEvents")
     | _ops(
         "elasticloadbalancing",
         "DescribeTargetGroups DescribeTargetHealth DescribeLoadBalancers DescribeListeners"
