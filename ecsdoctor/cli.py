@@ -23,11 +23,14 @@ import typer
 
 from ecsdoctor.chatops.command import serve_cmd
 from ecsdoctor.errors import AwsSetupError, EcsDoctorError, InputError
+from ecsdoctor.incident.command import report_cmd
 from ecsdoctor.redaction import scrub, scrub_value
 from ecsdoctor.report import Format, render
 
 if TYPE_CHECKING:  # typing only: the knowledge base and models load inside the commands
-    from ecsdoctor.explain import Explanation
+    from contextlib import AbstractContextManager
+
+    from ecsdoctor.aws.protocol import Reader
     from ecsdoctor.kb import KnowledgeBase
     from ecsdoctor.models import Diagnosis
 
@@ -112,6 +115,18 @@ EndpointOpt = Annotated[str | None, typer.Option("--endpoint-url", help="Custom 
 RoleOpt = Annotated[
     str | None, typer.Option("--role-arn", help="Assume this role to read the account.")
 ]
+RecordOpt = Annotated[
+    Path | None,
+    typer.Option("--record", help="Save every AWS answer of this run (redacted) to FILE."),
+]
+ReplayOpt = Annotated[
+    Path | None,
+    typer.Option("--replay", help="Answer from a --record file: no AWS access at all."),
+]
+MaskOpt = Annotated[
+    bool,
+    typer.Option("--mask-accounts", help="With --record: replace account ids consistently."),
+]
 ThoroughOpt = Annotated[
     bool,
     typer.Option(
@@ -155,58 +170,55 @@ def explain_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON array, one object each.")
     ] = False,
+    as_jsonl: Annotated[
+        bool,
+        typer.Option("--jsonl", help="One JSON object per line, written as each is explained."),
+    ] = False,
     knowledge: KnowledgeOpt = None,
 ) -> None:
-    """Explain failure messages offline: which failure family, what to check, how to fix."""
-    from ecsdoctor.explain import explain_signals
+    """Explain failure messages offline: which failure family, what to check, how to fix.
+
+    Errors pasted from CloudFormation, Terraform, CDK, Copilot or the AWS CLI are unwrapped; the
+    tool that wrapped them is named. Exit 0 when every message was recognised, else 1.
+    """
+    from ecsdoctor.explain import (
+        explain_signals,
+        explanation_doc,
+        explanation_text,
+        iter_explanations,
+    )
     from ecsdoctor.ingest import iter_messages, parse_lines, read_source
+    from ecsdoctor.kb.unwrap import decoration
 
     kb = _load_knowledge(knowledge)
-    if not messages or messages == ["-"]:
+    from_stdin = not messages or messages == ["-"]
+    if as_jsonl:
+        # Streamed: results are written as they are made, memory stays flat.
+        lines = sys.stdin if from_stdin else (messages or [])
+        stream = iter_explanations((ln for ln in lines if not decoration(ln)), kb, "input")
+        recognised = True
+        for e in stream:
+            recognised = recognised and e.entry is not None
+            _out(json.dumps(scrub_value(explanation_doc(e)), ensure_ascii=False))
+        raise typer.Exit(0 if recognised else 1)
+    if from_stdin:
         text = read_source("-")
-        signals = list(parse_lines(text.splitlines(), "standard input").signals)
+        kept = [line for line in text.splitlines() if not decoration(line)]
+        signals = list(parse_lines(kept, "standard input").signals)
     else:
-        signals = list(iter_messages(messages))
+        signals = list(iter_messages(messages or []))
     explanations = explain_signals(signals, kb)
     if as_json:
-        docs = [scrub_value(_explanation_doc(e)) for e in explanations]
+        docs = [scrub_value(explanation_doc(e)) for e in explanations]
         _out(json.dumps(docs, indent=2, ensure_ascii=False))
     else:
-        _out("\n".join(_explanation_text(e) for e in explanations))
+        _out("\n".join(_scrub_lines(explanation_text(e)) for e in explanations))
     raise typer.Exit(0 if all(e.entry for e in explanations) else 1)
 
 
-def _explanation_doc(e: "Explanation") -> dict[str, Any]:
-    return {
-        "message": e.message,
-        "entry": e.entry,
-        "title": e.title,
-        "severity": e.severity,
-        "captures": dict(e.captures),
-        "kinds": list(e.kinds),
-        "hypotheses": [{"id": h, "claim": c, "kinds": list(k)} for h, c, k in e.hypotheses],
-        "closest": list(e.closest),
-    }
-
-
-def _explanation_text(e: "Explanation") -> str:
-    lines = [f"message: {scrub(e.message)}"]
-    if e.entry is None:
-        lines.append("  not recognised by the knowledge base.")
-        if e.closest:
-            lines.append(f"  closest families: {', '.join(e.closest)}")
-        lines.append(
-            "  to teach it: add a knowledge entry (docs/knowledge.md), then `ecsdoctor kb lint`"
-        )
-        return "\n".join(lines) + "\n"
-    lines.append(f"  {e.entry} [{e.severity}]: {scrub(e.title or '')}")
-    for name, value in e.captures.items():
-        lines.append(f"  {name}: {scrub(value)}")
-    if e.hypotheses:
-        lines.append("  likely causes, most likely first:")
-        for number, (_, claim, kinds) in enumerate(e.hypotheses, start=1):
-            lines.append(f"    {number}. {scrub(claim)} (check: {', '.join(kinds)})")
-    return "\n".join(lines) + "\n"
+def _scrub_lines(text: str) -> str:
+    """Scrub each line of a multi-line text (scrub itself neutralises line breaks)."""
+    return "\n".join(scrub(line) for line in text.split("\n"))
 
 
 @app.command("diagnose")
@@ -235,6 +247,9 @@ def diagnose_cmd(
     role_arn: RoleOpt = None,
     knowledge: KnowledgeOpt = None,
     thorough: ThoroughOpt = False,
+    record: RecordOpt = None,
+    replay: ReplayOpt = None,
+    mask_accounts: MaskOpt = False,
 ) -> None:
     """Diagnose a stopped task, a service or saved events; name the root cause with its evidence.
 
@@ -252,20 +267,58 @@ def diagnose_cmd(
         diagnosis = _saved_events(events, offline, access, thorough)
         _emit(fmt, diagnosis)
         raise typer.Exit(_offline_exit(diagnosis) if diagnosis.offline else _live_exit(diagnosis))
-    access = {**_access(region, profile, endpoint_url, role_arn, kb), "thorough": thorough}
+    access = _access(region, profile, endpoint_url, role_arn, kb)
     if service is not None:
+        from ecsdoctor.arn import parse_service_ref
         from ecsdoctor.scan import diagnose_service
 
-        with _progress("reading the service, its events and stopped tasks"):
-            diagnosis = diagnose_service(service, cluster=cluster, **access)
+        hint = parse_service_ref(service, cluster).region
+        with (
+            _reader(access, hint, record, replay, mask_accounts) as reader,
+            _progress("reading the service, its events and stopped tasks"),
+        ):
+            diagnosis = diagnose_service(
+                service, cluster=cluster, reader=reader, knowledge=kb, thorough=thorough
+            )
     else:
+        from ecsdoctor.arn import parse_task_ref
         from ecsdoctor.diagnose import diagnose_task
 
         assert task is not None
-        with _progress("reading the task and its dependencies"):
-            diagnosis = diagnose_task(task, cluster=cluster, **access)
+        hint = parse_task_ref(task, cluster).region
+        with (
+            _reader(access, hint, record, replay, mask_accounts) as reader,
+            _progress("reading the task and its dependencies"),
+        ):
+            diagnosis = diagnose_task(
+                task, cluster=cluster, reader=reader, knowledge=kb, thorough=thorough
+            )
     _emit(fmt, diagnosis)
     raise typer.Exit(0 if diagnosis.root_causes else 1)
+
+
+def _reader(
+    access: dict[str, Any],
+    region_hint: str | None,
+    record: Path | None,
+    replay: Path | None,
+    mask_accounts: bool,
+) -> "AbstractContextManager[Reader]":
+    """The run's one reader: live, live and recorded (--record), or replayed (--replay)."""
+    from ecsdoctor.aws.recording import reader_scope
+    from ecsdoctor.aws.session import AwsAccess, open_reader
+
+    if record is not None and replay is not None:
+        raise InputError("give --record or --replay, not both")
+    settings = AwsAccess(
+        None, access["region"], access["profile"], access["endpoint_url"], access["role_arn"]
+    )
+    return reader_scope(
+        live=lambda: open_reader(settings, region_hint),
+        record=record,
+        replay=replay,
+        mask_accounts=mask_accounts,
+    )
 
 
 def _saved_events(
@@ -320,6 +373,9 @@ def scan_cmd(
     role_arn: RoleOpt = None,
     knowledge: KnowledgeOpt = None,
     thorough: ThoroughOpt = False,
+    record: RecordOpt = None,
+    replay: ReplayOpt = None,
+    mask_accounts: MaskOpt = False,
 ) -> None:
     """Every service of a cluster: which are unhealthy, and their root causes, grouped."""
     from ecsdoctor.scan import scan_cluster
@@ -329,8 +385,16 @@ def scan_cmd(
     kb = _load_knowledge(knowledge)
     access = _access(region, profile, endpoint_url, role_arn, kb)
     # A cluster ARN's region is used by scan_cluster itself (an explicit --region still wins).
-    with _progress("scanning the services"):
-        diagnosis = scan_cluster(cluster, all_clusters=all_clusters, thorough=thorough, **access)
+    from ecsdoctor.arn import parse_arn
+
+    arn = parse_arn(cluster) if cluster else None
+    with (
+        _reader(access, arn.region if arn else None, record, replay, mask_accounts) as reader,
+        _progress("scanning the services"),
+    ):
+        diagnosis = scan_cluster(
+            cluster, all_clusters=all_clusters, thorough=thorough, reader=reader, knowledge=kb
+        )
     _emit(Format.JSON if as_json else fmt, diagnosis)
     raise typer.Exit(0 if diagnosis.root_causes else 1)
 
@@ -424,6 +488,7 @@ def demo_cmd(
 
 
 app.command("serve")(serve_cmd)
+app.command("report")(report_cmd)
 
 
 @app.command("permissions")

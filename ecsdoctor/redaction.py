@@ -63,6 +63,20 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # curl / wget style credentials: `-u admin:PASSWORD`, `--user=admin:pw`, `--password pw`.
     (re.compile(r"(?i)(\s(?:-u|--user|--proxy-user)[\s=]+)[^\s:]+:\S+"), r"\1REDACTED"),
     (re.compile(r"(?i)(\s--(?:password|http-password|passwd)[\s=]+)\S+"), r"\1REDACTED"),
+    # Tokens recognisable by their shape wherever they appear: private keys, GitHub, Slack,
+    # Stripe and Google API keys, JSON web tokens.
+    (
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
+        ),
+        "REDACTED",
+    ),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "REDACTED"),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"), "REDACTED"),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), "REDACTED"),
+    (re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b"), "REDACTED"),
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "REDACTED"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"), "REDACTED"),
 )
 
 # ESC-initiated sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), DCS/SOS/PM/APC
@@ -86,7 +100,7 @@ _REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 # Every rule above needs one of these words: one search spares most messages the nine rules.
 _HINT = re.compile(
     r"(?i)akia|asia|bearer|basic|@|sig|credential|accesskeyid|token|pass|pwd|secret|key"
-    r"|authorization|-u\b|--user|--proxy-user"
+    r"|authorization|-u\b|--user|--proxy-user|gh[pousr]_|github_pat|xox|[sr]k_|aiza|eyj"
 )
 
 

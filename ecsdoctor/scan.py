@@ -48,6 +48,7 @@ from ecsdoctor.pipeline import (
     hypothesis_checks,
     load_knowledge,
 )
+from ecsdoctor.redaction import redact
 from ecsdoctor.service import (
     ServiceSnapshot,
     TaskGroup,
@@ -111,7 +112,7 @@ def _failure_group(group: TaskGroup, service: str | None) -> FailureGroup:
         and (stop := timestamp(t.get("stoppingAt") or t.get("stoppedAt"))) is not None
     ]
     return FailureGroup(
-        reason=group.key,
+        reason=redact(group.key),
         example=task_example(group.newest),
         count=len(group.tasks),
         first_seen=datetime.fromtimestamp(stamps[0], UTC).isoformat() if stamps else None,

@@ -58,10 +58,13 @@ def test_distribution_name_can_be_published() -> None:
 def test_every_imported_module_is_a_declared_direct_dependency() -> None:
     modules = metadata.packages_distributions()
     base = {_name(r) for r in PROJECT["dependencies"]}
-    demo = base | {_name(r) for r in PROJECT["optional-dependencies"]["demo"]}
+    extras = PROJECT["optional-dependencies"]
+    demo = base | {_name(r) for r in extras["demo"]}
+    chatops = base | {_name(r) for r in extras["chatops"]}
     checked = 0
     for path in sorted((ROOT / "ecsdoctor").rglob("*.py")):
-        allowed = demo if "demo" in path.relative_to(ROOT).parts else base
+        parts = path.relative_to(ROOT).parts
+        allowed = demo if "demo" in parts else chatops if "chatops" in parts else base
         for module in _imports(path):
             dists = {d.lower().replace("_", "-") for d in modules.get(module, [module])}
             assert dists & allowed, f"{path.relative_to(ROOT)} imports {module}: not declared"

@@ -27,13 +27,7 @@ HERE = Path(__file__).parent
 CHECK_IDS = sorted(REGISTRY)
 
 #: Checks no knowledge hypothesis names, and why they still run.
-NOT_NAMED_BY_KNOWLEDGE = {
-    # ECS rejects an invalid Fargate size when the task definition is registered or run (a
-    # ClientException of RegisterTaskDefinition/RunTask/CreateService), before any task stops or
-    # any service event is written, so no stopped reason or event can match a knowledge entry
-    # for it; the check runs when a hypothesis names the task_definition kind.
-    "placement.fargate_size": "no stopped-task reason or service event reports it",
-}
+NOT_NAMED_BY_KNOWLEDGE: dict[str, str] = {}  # the deploy-time entries name fargate_size
 
 #: Checks that read nothing beyond the document in hand: no read can be denied.
 NEVER_INCONCLUSIVE = {

@@ -158,13 +158,6 @@ def test_task_definition_secrets_reach_no_diagnosis_format(canary_run: dict[str,
             assert canary not in text, f"{canary} leaked into {name}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="diagnosis renderers (not the report): redaction.redact knows no token shapes (ghp_, "
-    "xox*, JWT; recording.redact_text has them) and scan.py's FailureGroup.reason (the grouping "
-    "key from service.task_failure_key) is not redacted, so a URL credential in a stopped reason "
-    "reaches `diagnose --format json`",
-)
 def test_message_secrets_reach_no_diagnosis_format(canary_run: dict[str, str]) -> None:
     for name, text in canary_run.items():
         for canary in (TOKEN, URL_PASSWORD):

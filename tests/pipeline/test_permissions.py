@@ -63,3 +63,13 @@ def test_assume_role_has_its_own_statement_scoped_to_roles() -> None:
     role = "arn:aws:iam::444455556666:role/audit"
     assert policy_document([role])["Statement"][1]["Resource"] == [role]
     assert "*" not in str(assume["Resource"]).replace(DEFAULT_ROLE_PATTERN, "")
+
+
+def test_the_permissions_page_is_current() -> None:
+    from ecsdoctor.permissions import permissions_markdown
+
+    page = PACKAGE.parent / "docs" / "permissions.md"
+    assert page.read_text() == permissions_markdown(), (
+        "regenerate: python -c 'from ecsdoctor.permissions import permissions_markdown as m; "
+        'open("docs/permissions.md", "w").write(m())\''
+    )
