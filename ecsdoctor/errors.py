@@ -67,3 +67,14 @@ class CallUnavailable(ReadError):
 
 class ApiError(ReadError):
     """AWS answered with an error about the request itself (e.g. the resource does not exist)."""
+
+
+class MalformedResponse(ApiError):
+    """AWS (or what stands in for it) answered 200 with a body missing or mistyping a field.
+
+    An ApiError so a check reports it as a data gap; its code, never a resource-specific one,
+    keeps a check from reading it as "the resource does not exist".
+    """
+
+    def __init__(self, permission: str, message: str) -> None:
+        super().__init__(permission, "MalformedResponse", message)
