@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class EcsDoctorError(Exception):
     """Base for every deliberate error; `exit_code` is what the CLI exits with."""
@@ -78,3 +83,12 @@ class MalformedResponse(ApiError):
 
     def __init__(self, permission: str, message: str) -> None:
         super().__init__(permission, "MalformedResponse", message)
+
+    @classmethod
+    def require(cls, response: object, key: str, permission: str, kind: type[T]) -> T:
+        """`response[key]` when it is a `kind`, else this error: a gap in the data, not a crash."""
+        value = response.get(key) if isinstance(response, Mapping) else None
+        if value is None or not isinstance(value, kind):
+            found = "missing" if value is None else f"a {type(value).__name__}"
+            raise cls(permission, f"{key} is {found}, not a {kind.__name__}")
+        return value

@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from types import TracebackType
 from typing import Any, Generic, NoReturn, TypeVar
+from xml.etree import ElementTree
 
 import boto3.session
 import botocore.exceptions
@@ -43,6 +44,7 @@ T = TypeVar("T")
 DEFAULT_DEADLINE = 60.0  # seconds for a whole diagnosis: an on-call engineer will not wait longer
 DEADLINE_ENV = "ECSDOCTOR_DEADLINE"  # overrides DEFAULT_DEADLINE for live readers (0: none)
 DEADLINE_EXCEEDED = "DeadlineExceeded"
+CALL_LIMIT = 30.0  # seconds one call may take, retries included: 5 attempts fit with backoff
 CALL_TIMED_OUT = "CallTimedOut"
 
 DENIED_CODES = frozenset(
@@ -81,6 +83,8 @@ UNAVAILABLE_CODES = frozenset(
         "ServiceUnavailableException",
         "RequestTimeout",
         "RequestTimeoutException",
+        "UnknownOperationException",
+        "UnknownOperation",
     }
 )
 # ClientError codes that mean the credentials, not the permission, are wrong: nothing will work.
@@ -284,10 +288,12 @@ class AwsReader:
         connect_timeout: float = 5.0,
         read_timeout: float = 15.0,
         max_attempts: int = 5,
-        call_limit: float = 30.0,
+        call_limit: float | None = None,
         deadline: float | None = DEFAULT_DEADLINE,
     ) -> None:
-        """`max_attempts` counts the first try; `call_limit` caps one call, retries included."""
+        """`max_attempts` counts the first try; `call_limit` caps one call, retries included
+        (by default 30 s, and at most half the deadline: one hung call must leave time for the
+        reads that come after it)."""
         try:
             self.session = session or boto3.session.Session()
             chosen = region or self.session.region_name
@@ -302,6 +308,8 @@ class AwsReader:
         self.region: str = validate_region(self.session, chosen, endpoint_url=endpoint_url)
         self.api_calls = 0
         self.max_workers = max(1, max_workers)
+        if call_limit is None:
+            call_limit = CALL_LIMIT if deadline is None else min(CALL_LIMIT, max(deadline, 0) / 2)
         self.call_limit = call_limit
         self.deadline = deadline
         self._expires = None if deadline is None else time.monotonic() + max(0.0, deadline)
@@ -348,6 +356,7 @@ class AwsReader:
             events = client.meta.events
             events.register("provide-client-params", _guard(service), "ecsdoctor-guard")
             events.register_first("before-send", self._before_send, "ecsdoctor-count")
+            events.register("before-parse", _check_body, "ecsdoctor-body")
             self._clients[key] = client
             return client
 
@@ -378,7 +387,7 @@ class AwsReader:
         return CallUnavailable(
             permission,
             DEADLINE_EXCEEDED,
-            f"not read: the diagnosis deadline ({self.deadline:g} s) had passed",
+            f"not read: the diagnosis deadline ({self.deadline:.1f} s) had passed",
         )
 
     def _bounded(self, permission: str, work: Callable[[], T]) -> T:
@@ -424,9 +433,9 @@ class AwsReader:
             return CallUnavailable(
                 permission,
                 code,
-                f"no answer before the diagnosis deadline ({self.deadline:g} s)",
+                f"no answer before the diagnosis deadline ({self.deadline:.1f} s)",
             )
-        return CallUnavailable(permission, code, f"no answer within {limit:g} s")
+        return CallUnavailable(permission, code, f"no answer within {limit:.1f} s")
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -579,6 +588,42 @@ def _guard(service: str) -> Callable[..., None]:
         _check(service, operation)
 
     return guard
+
+
+def _check_body(operation_model: Any = None, response_dict: Any = None, **_: Any) -> None:
+    """A 2xx body must be a JSON object (JSON protocols) or well-formed XML (query protocols).
+
+    botocore reads a truncated or non-JSON body as an empty answer, which a check would take for
+    "nothing there" (no such repository); and its parse error for XML cannot tell a broken 200
+    from a 5xx error page. Either way the read is a MalformedResponse, never a finding.
+    """
+    if operation_model is None or not isinstance(response_dict, dict):
+        return
+    if not 200 <= int(response_dict.get("status_code") or 0) < 300:
+        return
+    if operation_model.has_streaming_output:
+        return
+    body = response_dict.get("body") or b""
+    protocol = operation_model.service_model.protocol
+    problem: str | None = None
+    if protocol in ("json", "rest-json"):
+        try:
+            # An operation with an output always answers at least "{}"; nothing at all is a cut.
+            document = json.loads(body) if body or operation_model.output_shape else {}
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            problem = "is not a JSON object"
+    elif protocol in ("query", "ec2") and body:
+        try:
+            ElementTree.fromstring(body)
+        except ElementTree.ParseError:
+            problem = "is not well-formed XML"
+    if problem:
+        permission = permission_name(
+            operation_model.service_model.service_name, operation_model.name
+        )
+        raise MalformedResponse(permission, f"the body {problem}: {bytes(body[:60])!r}")
 
 
 def _session_guard(model: Any = None, **_: Any) -> None:

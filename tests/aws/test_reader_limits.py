@@ -97,7 +97,7 @@ def test_a_call_is_abandoned_at_its_wall_clock_cap(aws: None) -> None:
 
 def test_past_the_deadline_nothing_is_sent_and_answers_read_before_are_kept(aws: None) -> None:
     _warm(AwsReader(SESSION))
-    reader = AwsReader(SESSION, deadline=1.0)
+    reader = AwsReader(SESSION, deadline=1.0, call_limit=30)
     vpcs = reader.call("ec2", "DescribeVpcs")
     _on(reader, "ec2", "DescribeSubnets", _stall(5))
     started = time.monotonic()
@@ -184,7 +184,8 @@ import boto3, time
 from ecsdoctor.aws import AwsReader
 from ecsdoctor.errors import CallUnavailable
 session = boto3.session.Session(region_name="us-east-1")
-reader = AwsReader(session, endpoint_url="http://127.0.0.1:{port}", deadline=1.0)
+reader = AwsReader(session, endpoint_url="http://127.0.0.1:{port}",
+                   deadline=1.0, call_limit=30)
 try:
     reader.call("ecs", "ListClusters")
 except CallUnavailable as exc:
@@ -227,6 +228,32 @@ def test_a_wrongly_typed_200_is_a_malformed_response(aws: None, body: bytes) -> 
         reader.call("ecs", "DescribeTaskDefinition", taskDefinition="web:1")
     assert caught.value.permission == "ecs:DescribeTaskDefinition"
     assert caught.value.code == "MalformedResponse"
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "content_type", "body"),
+    [
+        ("ecr", "DescribeRepositories", "application/x-amz-json-1.1", b'{"repositories": [{"rep'),
+        ("ecr", "DescribeRepositories", "application/x-amz-json-1.1", b"<html>busy</html>"),
+        ("ecr", "DescribeRepositories", "application/x-amz-json-1.1", b""),
+        ("ec2", "DescribeVpcs", "text/xml", b"<DescribeVpcsResponse><vpcSet><item>"),
+        ("iam", "GetRole", "text/xml", b"<GetRoleResponse><GetRoleResult><Role>"),
+    ],
+)
+def test_a_truncated_200_is_malformed_never_an_empty_answer(
+    aws: None, service: str, operation: str, content_type: str, body: bytes
+) -> None:
+    """botocore alone reads a cut JSON body as {}: "no repositories", a false finding."""
+    reader = AwsReader(SESSION)
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {"Content-Type": content_type}, _Raw(body))  # type: ignore[arg-type]
+
+    _on(reader, service, operation, answer)
+    params = {"RoleName": "r"} if operation == "GetRole" else {}
+    with pytest.raises(MalformedResponse) as caught:
+        reader.call(service, operation, **params)
+    assert caught.value.permission.endswith(f":{operation}")
 
 
 def test_a_bug_is_not_mistaken_for_a_malformed_response() -> None:
