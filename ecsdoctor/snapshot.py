@@ -469,19 +469,17 @@ class TaskSnapshot:
         for role in roles:
             if role:
                 thunks.append(partial(self.role, role))
-        self.reader.parallel(thunks)
         if config and config.subnet_ids:
-            try:
-                vpc_id = str(self.subnet(config.subnet_ids[0])["VpcId"])
-            except ReadError:
-                return
-            self.reader.parallel(
-                [
-                    lambda: self.vpc_endpoints(vpc_id),
-                    lambda: self.vpc_attribute(vpc_id, "enableDnsSupport"),
-                    lambda: self.vpc_attribute(vpc_id, "enableDnsHostnames"),
-                ]
-            )
+            # In the same batch, not after it: one stuck read must not hold up the others.
+            first = config.subnet_ids[0]
+
+            def vpc() -> str:
+                return str(self.subnet(first)["VpcId"])
+
+            thunks.append(lambda: self.vpc_endpoints(vpc()))
+            thunks.append(lambda: self.vpc_attribute(vpc(), "enableDnsSupport"))
+            thunks.append(lambda: self.vpc_attribute(vpc(), "enableDnsHostnames"))
+        self.reader.parallel(thunks)
 
     # -- IAM --------------------------------------------------------------------------------
     def role(self, role_arn: str) -> Raw:

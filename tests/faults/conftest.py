@@ -7,6 +7,8 @@ user would, with AWS_ENDPOINT_URL on the proxy and a short ECSDOCTOR_DEADLINE.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
@@ -70,30 +72,59 @@ class Account:
     scenario: Scenario
     proxy: FaultProxy
 
-    def diagnose(self, deadline: float = DEADLINE, *extra: str) -> Run:
-        """Diagnose the scenario's task through the proxy with the real CLI."""
+    def diagnose(self, deadline: float = DEADLINE, *, own_process: bool = False) -> Run:
+        """Diagnose the scenario's task through the proxy with the CLI.
+
+        In this process by default (`ecsdoctor.cli.main`, argv and environment as a user's):
+        the same code without the interpreter's start-up. `own_process` runs
+        `python -m ecsdoctor`, which also proves that abandoned calls let the process exit.
+        """
+        args = ["diagnose", "--task", self.scenario.task_arn, "--json"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
         env.pop("ECSDOCTOR_DEBUG", None)
-        if os.environ.get("FAULTS_DEBUG"):
-            env["ECSDOCTOR_DEBUG"] = "1"
         env["AWS_ENDPOINT_URL"] = self.proxy.url
         env["ECSDOCTOR_DEADLINE"] = str(deadline)
         started = time.monotonic()
-        done = subprocess.run(
-            [sys.executable, "-m", "ecsdoctor", "diagnose", "--task", self.scenario.task_arn,
-             "--json", *extra],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=deadline + 60,
-            check=False,
-        )  # fmt: skip
+        if own_process:
+            done = subprocess.run(
+                [sys.executable, "-m", "ecsdoctor", *args],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=deadline + 60,
+                check=False,
+            )
+            code, stdout, stderr = done.returncode, done.stdout, done.stderr
+        else:
+            code, stdout, stderr = _cli_in_process(args, env)
         seconds = time.monotonic() - started
         try:
-            document = json.loads(done.stdout) if done.stdout.strip() else None
+            document = json.loads(stdout) if stdout.strip() else None
         except json.JSONDecodeError:
             document = None
-        return Run(done.returncode, document, done.stdout, done.stderr, seconds)
+        return Run(code, document, stdout, stderr, seconds)
+
+
+def _cli_in_process(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    """Run `ecsdoctor ARGS` through its console entry point here: (exit code, stdout, stderr)."""
+    from ecsdoctor.cli import main
+
+    saved_env, saved_argv = dict(os.environ), sys.argv
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = ["ecsdoctor", *args]
+    code: int = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.argv = saved_argv
+    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +151,27 @@ def build_account(server: str, name: str) -> Account:
     finally:
         del os.environ["AWS_ENDPOINT_URL"]
     return Account(scenario, FaultProxy(server).start())
+
+
+def record(run: Run, proxy: FaultProxy) -> None:
+    """With FAULTS_REPORT=path, append what this run measured (docs/faults.md is built from it)."""
+    path = os.environ.get("FAULTS_REPORT")
+    if not path:
+        return
+    outcomes: dict[str, int] = {}
+    for outcome in proxy.outcomes():
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    line = {
+        "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+        "exit": run.code,
+        "root": run.root,
+        "seconds": round(run.seconds, 1),
+        "requests": outcomes,
+        "gaps": sorted({(g.get("check"), g.get("permission"), g.get("reason")) for g in run.gaps}),
+        "stderr": run.stderr.strip()[:300],
+    }
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 def assert_clean(run: Run) -> None:

@@ -144,9 +144,13 @@ class Fault:
     attempts: int | None = None  # only the first N attempts of each request (retries pass)
     _hits: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
 
+    def hits_target(self, action: str) -> bool:
+        """Whether `action` ("ecs:DescribeTasks") is one this fault may hit."""
+        return any(fnmatch.fnmatchcase(action, t) for t in self.targets)
+
     def hits(self, request: Request) -> bool:
         """Whether this fault answers `request` (counts it toward `first` if so)."""
-        if not any(fnmatch.fnmatchcase(request.action, t) for t in self.targets):
+        if not self.hits_target(request.action):
             return False
         if self.attempts is not None and request.attempt > self.attempts:
             return False
@@ -295,19 +299,19 @@ class FaultProxy:
             def log_message(self, *_: object) -> None:  # quiet
                 return
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 self._serve()
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._serve()
 
-            def do_PUT(self) -> None:  # noqa: N802
+            def do_PUT(self) -> None:
                 self._serve()
 
-            def do_DELETE(self) -> None:  # noqa: N802
+            def do_DELETE(self) -> None:
                 self._serve()
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self._serve()
 
             def _serve(self) -> None:
