@@ -328,7 +328,7 @@ def test_assume_role_without_credentials_in_the_answer_is_a_setup_error(aws: Non
         meta = {"HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0}
         return AWSResponse("https://canned", 200, {}, None), {"ResponseMetadata": meta}  # type: ignore[arg-type]
 
-    SESSION.events.register("before-call.sts.AssumeRole", empty, unique_id="empty-assume")
+    SESSION.events.register("before-call.sts.AssumeRole", empty, unique_id="empty-assume")  # type: ignore[arg-type]
     try:
         with pytest.raises(AwsSetupError, match="no credentials"):
             assume_role_session(SESSION, f"arn:aws:iam::{ACCOUNT}:role/x")

@@ -162,7 +162,7 @@ def record(run: Run, proxy: FaultProxy) -> None:
     for outcome in proxy.outcomes():
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     line = {
-        "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+        "test": os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0],
         "exit": run.code,
         "root": run.root,
         "seconds": round(run.seconds, 1),
