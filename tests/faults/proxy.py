@@ -21,6 +21,7 @@ import json
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 import urllib.parse
@@ -183,6 +184,17 @@ _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _SKIPPED = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Daemon threads, and no traceback when a client hangs up mid-answer: that is the test."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class FaultProxy:
     """A threaded HTTP proxy on 127.0.0.1 in front of `upstream`, applying `faults` in order.
 
@@ -201,8 +213,7 @@ class FaultProxy:
         self._seen: dict[bytes, int] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._thread: threading.Thread | None = None
 
     @property
