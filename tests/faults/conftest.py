@@ -28,7 +28,7 @@ from ecsdoctor.demo.scenarios import Scenario
 from tests.faults.proxy import FaultProxy
 
 # What a user waits at most in these tests; the reader's other limits follow from it.
-DEADLINE = 8.0
+DEADLINE = 6.0
 # Python and boto3 start-up plus rendering, on one slow shared core: what is allowed on top.
 START_UP = 6.0
 
