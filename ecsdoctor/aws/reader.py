@@ -450,9 +450,10 @@ class AwsReader:
         region = self._region(region)
         params = {k: v for k, v in params.items() if v is not None}
         key = ("call", service, region, operation, _canonical(params))
+        # Built here, not on the I/O thread: loading a service model is not the network's time.
+        method = getattr(self.client(service, region), _method_name(operation))
 
         def send() -> dict[str, Any]:
-            method = getattr(self.client(service, region), _method_name(operation))
             try:
                 result: dict[str, Any] = method(**params)
             except Exception as exc:

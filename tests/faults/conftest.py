@@ -27,10 +27,13 @@ from ecsdoctor.demo import SCENARIOS
 from ecsdoctor.demo.scenarios import Scenario
 from tests.faults.proxy import FaultProxy
 
-# What a user waits at most in these tests; the reader's other limits follow from it.
-DEADLINE = 6.0
-# Python and boto3 start-up plus rendering, on one slow shared core: what is allowed on top.
-START_UP = 6.0
+# What a user waits at most in these tests; the reader's per-call cap is half of it. Only the
+# runs where something hangs wait that long, so it is chosen for loaded CI machines, not speed.
+DEADLINE = 10.0
+# What is allowed on top of the deadline: rendering in this process, and Python and boto3
+# start-up for a real `python -m ecsdoctor` on a loaded 2-core machine.
+AFTER_DEADLINE = 4.0
+START_UP = 12.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ class Run:
     stdout: str
     stderr: str
     seconds: float
+    own_process: bool = False
 
     @property
     def root(self) -> tuple[str, str, str] | None:
@@ -102,7 +106,7 @@ class Account:
             document = json.loads(stdout) if stdout.strip() else None
         except json.JSONDecodeError:
             document = None
-        return Run(code, document, stdout, stderr, seconds)
+        return Run(code, document, stdout, stderr, seconds, own_process)
 
 
 def _cli_in_process(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
@@ -186,5 +190,6 @@ def assert_clean(run: Run) -> None:
 
 
 def assert_in_time(run: Run, deadline: float = DEADLINE) -> None:
-    """The diagnosis ended within its deadline (plus start-up and rendering)."""
-    assert run.seconds < deadline + START_UP, f"took {run.seconds:.1f} s (deadline {deadline} s)"
+    """The diagnosis ended within its deadline (plus rendering, and start-up for a process)."""
+    allowed = deadline + (START_UP if run.own_process else AFTER_DEADLINE)
+    assert run.seconds < allowed, f"took {run.seconds:.1f} s (deadline {deadline} s)"

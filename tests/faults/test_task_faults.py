@@ -132,7 +132,7 @@ def test_throttling_on_30_percent_is_reproducible(account: Account) -> None:
     decisions = sorted((r.action, r.attempt, r.outcome) for r in account.proxy.log)
     throttled = [d for d in decisions if d[2] == "Error"]
     firsts = [d for d in decisions if d[1] == 1]
-    assert 0.15 < sum(d[2] == "Error" for d in firsts) / len(firsts) < 0.45
+    assert 0.1 < sum(d[2] == "Error" for d in firsts) / len(firsts) < 0.5
     assert max(d[1] for d in throttled) <= 3  # so backoff (< 7 s) stays under the call cap
     second = _run(account, faults, deadline)
     assert first.root == second.root == EXPECTED
