@@ -85,7 +85,7 @@ class MalformedResponse(ApiError):
         super().__init__(permission, "MalformedResponse", message)
 
     @classmethod
-    def require(cls, response: object, key: str, permission: str, kind: type[T]) -> T:
+    def require(cls, response: Mapping[str, object], key: str, permission: str, kind: type[T]) -> T:
         """`response[key]` when it is a `kind`, else this error: a gap in the data, not a crash."""
         value = response.get(key) if isinstance(response, Mapping) else None
         if value is None or not isinstance(value, kind):
