@@ -68,7 +68,7 @@ SAME_ROOT = {
         fp.Fault(fp.SERVICE_UNAVAILABLE, first=2),
         fp.Fault(fp.SERVICE_UNAVAILABLE, rate=0.5, seed=3, attempts=1),  # half of all, once
     ],
-    "connection resets on 30% of requests": [fp.Fault(fp.Reset(), rate=0.3, seed=5)],
+    "connection resets on 30% of attempts": [fp.Fault(fp.Reset(), rate=0.3, seed=5, attempts=3)],
     "AccessDenied on all of EC2": _denied("ec2:*"),
     "AccessDenied on ec2:DescribeNetworkInterfaces": _denied("ec2:DescribeNetworkInterfaces"),
     "AccessDenied on all of IAM": _denied("iam:*"),
@@ -126,14 +126,15 @@ def test_denied_reads_are_named_as_missing_permissions(account: Account) -> None
 
 def test_throttling_on_30_percent_is_reproducible(account: Account) -> None:
     """Seeded by request, not by arrival: two runs see the same throttling and the same answer."""
-    faults = [fp.Fault(fp.THROTTLING, rate=0.3, seed=11)]
-    deadline = 20.0  # every throttled request fits its retries: no timing decides the answer
+    # 30% of attempts, never a 4th in a row: the backoff (under 1 + 2 + 4 s) always fits the
+    # per-call cap, so no timing can decide the answer. Resource ids (and so the draws) differ
+    # from build to build; within one build they are fixed.
+    faults = [fp.Fault(fp.THROTTLING, rate=0.3, seed=11, attempts=3)]
+    deadline = 20.0
     first = _run(account, faults, deadline)
     decisions = sorted((r.action, r.attempt, r.outcome) for r in account.proxy.log)
-    throttled = [d for d in decisions if d[2] == "Error"]
     firsts = [d for d in decisions if d[1] == 1]
-    assert 0.1 < sum(d[2] == "Error" for d in firsts) / len(firsts) < 0.5
-    assert max(d[1] for d in throttled) <= 3  # so backoff (< 7 s) stays under the call cap
+    assert 0.05 < sum(d[2] == "Error" for d in firsts) / len(firsts) < 0.6  # 30%, 32 draws
     second = _run(account, faults, deadline)
     assert first.root == second.root == EXPECTED
     assert first.gaps == second.gaps == []
