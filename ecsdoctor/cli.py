@@ -115,6 +115,15 @@ EndpointOpt = Annotated[str | None, typer.Option("--endpoint-url", help="Custom 
 RoleOpt = Annotated[
     str | None, typer.Option("--role-arn", help="Assume this role to read the account.")
 ]
+DeadlineOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--deadline",
+        min=0,
+        help="Seconds the whole diagnosis may take (0: none; default $ECSDOCTOR_DEADLINE or "
+        "60); what is not read by then is reported as a data gap.",
+    ),
+]
 RecordOpt = Annotated[
     Path | None,
     typer.Option("--record", help="Save every AWS answer of this run (redacted) to FILE."),
@@ -247,6 +256,7 @@ def diagnose_cmd(
     role_arn: RoleOpt = None,
     knowledge: KnowledgeOpt = None,
     thorough: ThoroughOpt = False,
+    deadline: DeadlineOpt = None,
     record: RecordOpt = None,
     replay: ReplayOpt = None,
     mask_accounts: MaskOpt = False,
@@ -263,11 +273,11 @@ def diagnose_cmd(
     kb = _load_knowledge(knowledge)
     fmt = Format.JSON if as_json else fmt
     if events is not None:
-        access = _access(region, profile, endpoint_url, role_arn, kb)
+        access = _access(region, profile, endpoint_url, role_arn, kb, deadline)
         diagnosis = _saved_events(events, offline, access, thorough)
         _emit(fmt, diagnosis)
         raise typer.Exit(_offline_exit(diagnosis) if diagnosis.offline else _live_exit(diagnosis))
-    access = _access(region, profile, endpoint_url, role_arn, kb)
+    access = _access(region, profile, endpoint_url, role_arn, kb, deadline)
     if service is not None:
         from ecsdoctor.arn import parse_service_ref
         from ecsdoctor.scan import diagnose_service
@@ -311,7 +321,12 @@ def _reader(
     if record is not None and replay is not None:
         raise InputError("give --record or --replay, not both")
     settings = AwsAccess(
-        None, access["region"], access["profile"], access["endpoint_url"], access["role_arn"]
+        None,
+        access["region"],
+        access["profile"],
+        access["endpoint_url"],
+        access["role_arn"],
+        access["deadline"],
     )
     return reader_scope(
         live=lambda: open_reader(settings, region_hint),
@@ -373,6 +388,7 @@ def scan_cmd(
     role_arn: RoleOpt = None,
     knowledge: KnowledgeOpt = None,
     thorough: ThoroughOpt = False,
+    deadline: DeadlineOpt = None,
     record: RecordOpt = None,
     replay: ReplayOpt = None,
     mask_accounts: MaskOpt = False,
@@ -383,7 +399,7 @@ def scan_cmd(
     if (cluster is None) == (not all_clusters):
         raise InputError("give exactly one of --cluster NAME or --all-clusters")
     kb = _load_knowledge(knowledge)
-    access = _access(region, profile, endpoint_url, role_arn, kb)
+    access = _access(region, profile, endpoint_url, role_arn, kb, deadline)
     # A cluster ARN's region is used by scan_cluster itself (an explicit --region still wins).
     from ecsdoctor.arn import parse_arn
 
@@ -425,6 +441,7 @@ def _access(
     endpoint_url: str | None,
     role_arn: str | None,
     kb: "KnowledgeBase",
+    deadline: float | None = None,
 ) -> dict[str, Any]:
     """The keyword arguments every live entry point takes: how to reach AWS, which knowledge."""
     if endpoint_url is not None:
@@ -436,6 +453,7 @@ def _access(
         "profile": profile,
         "endpoint_url": endpoint_url,
         "role_arn": role_arn,
+        "deadline": deadline,
         "knowledge": kb,
     }
 

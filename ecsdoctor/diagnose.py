@@ -152,6 +152,7 @@ def diagnose_task(
     profile: str | None = None,
     endpoint_url: str | None = None,
     role_arn: str | None = None,
+    deadline: float | None = None,
     knowledge: KnowledgeBase | None = None,
     reader: Reader | None = None,
     thorough: bool = False,
@@ -166,6 +167,7 @@ def diagnose_task(
         profile=profile,
         endpoint_url=endpoint_url,
         role_arn=role_arn,
+        deadline=deadline,
         region_hint=ref.region,
     )
     snap = TaskSnapshot(aws, ref)

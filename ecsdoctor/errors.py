@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class EcsDoctorError(Exception):
     """Base for every deliberate error; `exit_code` is what the CLI exits with."""
@@ -67,3 +72,23 @@ class CallUnavailable(ReadError):
 
 class ApiError(ReadError):
     """AWS answered with an error about the request itself (e.g. the resource does not exist)."""
+
+
+class MalformedResponse(ApiError):
+    """AWS (or what stands in for it) answered 200 with a body missing or mistyping a field.
+
+    An ApiError so a check reports it as a data gap; its code, never a resource-specific one,
+    keeps a check from reading it as "the resource does not exist".
+    """
+
+    def __init__(self, permission: str, message: str) -> None:
+        super().__init__(permission, "MalformedResponse", message)
+
+    @classmethod
+    def require(cls, response: Mapping[str, object], key: str, permission: str, kind: type[T]) -> T:
+        """`response[key]` when it is a `kind`, else this error: a gap in the data, not a crash."""
+        value = response.get(key) if isinstance(response, Mapping) else None
+        if value is None or not isinstance(value, kind):
+            found = "missing" if value is None else f"a {type(value).__name__}"
+            raise cls(permission, f"{key} is {found}, not a {kind.__name__}")
+        return value

@@ -36,6 +36,7 @@ def diagnose_event(
     profile: str | None = None,
     endpoint_url: str | None = None,
     role_arn: str | None = None,
+    deadline: float | None = None,
     knowledge: KnowledgeBase | None = None,
     reader: Reader | None = None,
     offline: bool = False,
@@ -65,6 +66,7 @@ def diagnose_event(
         profile=profile,
         endpoint_url=endpoint_url,
         role_arn=role_arn,
+        deadline=deadline,
         region_hint=document.region,
     )
     if tasks:

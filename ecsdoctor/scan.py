@@ -295,6 +295,7 @@ def diagnose_service(
     profile: str | None = None,
     endpoint_url: str | None = None,
     role_arn: str | None = None,
+    deadline: float | None = None,
     knowledge: KnowledgeBase | None = None,
     reader: Reader | None = None,
     extra_signals: Sequence[Signal] = (),
@@ -313,6 +314,7 @@ def diagnose_service(
         profile=profile,
         endpoint_url=endpoint_url,
         role_arn=role_arn,
+        deadline=deadline,
         region_hint=ref.region,
     )
     services, missing = describe_services(aws, ref.cluster, [ref.name], ref.region)
@@ -415,6 +417,7 @@ def scan_cluster(
     profile: str | None = None,
     endpoint_url: str | None = None,
     role_arn: str | None = None,
+    deadline: float | None = None,
     knowledge: KnowledgeBase | None = None,
     reader: Reader | None = None,
     thorough: bool = False,
@@ -430,6 +433,7 @@ def scan_cluster(
         profile=profile,
         endpoint_url=endpoint_url,
         role_arn=role_arn,
+        deadline=deadline,
         region_hint=_cluster_region(cluster),
     )
     account = aws.account or ""

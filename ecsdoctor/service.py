@@ -16,7 +16,7 @@ from typing import Any
 import regex
 
 from ecsdoctor.aws.protocol import Reader
-from ecsdoctor.errors import ApiError, AwsSetupError, ReadError
+from ecsdoctor.errors import ApiError, AwsSetupError, MalformedResponse, ReadError
 from ecsdoctor.redaction import redact
 from ecsdoctor.snapshot import describe_security_groups
 
@@ -332,7 +332,9 @@ class ServiceSnapshot:
             region=self.region,
             taskDefinition=arn or self.task_definition_arn,
         )
-        definition: Raw = response["taskDefinition"]
+        definition: Raw = MalformedResponse.require(
+            response, "taskDefinition", "ecs:DescribeTaskDefinition", dict
+        )
         return definition
 
     def container_definition(self, name: str | None) -> Raw | None:
@@ -357,7 +359,7 @@ class ServiceSnapshot:
         groups = self.reader.call(
             "elbv2", "DescribeTargetGroups", region=self.region, TargetGroupArns=arns
         ).get("TargetGroups", [])
-        return {g["TargetGroupArn"]: g for g in groups}
+        return {g["TargetGroupArn"]: g for g in groups if g.get("TargetGroupArn")}
 
     def target_health(self, target_group_arn: str) -> list[Raw]:
         """TargetHealthDescriptions of one target group."""
@@ -385,7 +387,7 @@ class ServiceSnapshot:
         subnets = self.reader.call(
             "ec2", "DescribeSubnets", region=self.region, SubnetIds=sorted(set(subnet_ids))
         ).get("Subnets", [])
-        return {s["SubnetId"]: s for s in subnets}
+        return {s["SubnetId"]: s for s in subnets if s.get("SubnetId")}
 
     @cached_property
     def cluster(self) -> Raw:
@@ -431,7 +433,7 @@ class ServiceSnapshot:
         response = self.reader.call(
             "ecs", "DescribeCapacityProviders", region=self.region, capacityProviders=wanted
         )
-        found = {p["name"]: p for p in response.get("capacityProviders") or []}
+        found = {p["name"]: p for p in response.get("capacityProviders") or [] if p.get("name")}
         missing = [n for n in wanted if n not in found]
         return found, missing
 

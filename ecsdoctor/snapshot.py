@@ -14,7 +14,7 @@ from typing import Any
 
 from ecsdoctor.arn import ImageRef, TaskRef, parse_arn, parse_image
 from ecsdoctor.aws.protocol import Reader
-from ecsdoctor.errors import ApiError, AwsSetupError, ReadError
+from ecsdoctor.errors import ApiError, AwsSetupError, MalformedResponse, ReadError
 
 Raw = Mapping[str, Any]
 
@@ -51,6 +51,7 @@ class NetworkConfig:
     private_ip: str | None
     eni_id: str | None
     source: str  # "ec2:DescribeNetworkInterfaces" | "ecs:DescribeServices" | "task attachment"
+    eni_error: str | None = None  # why the ENI was not read (gone, or e.g. access denied)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,11 @@ class SecretRef:
     json_key: str | None = None
 
 
+def _field(response: Raw, key: str, permission: str) -> Any:
+    """`response[key]`; a 200 without it is a MalformedResponse (a data gap), never a KeyError."""
+    return MalformedResponse.require(response, key, permission, object)
+
+
 def describe_security_groups(
     reader: Reader, region: str, group_ids: Sequence[str]
 ) -> dict[str, Raw]:
@@ -77,7 +83,7 @@ def describe_security_groups(
     groups = reader.call(
         "ec2", "DescribeSecurityGroups", region=region, GroupIds=sorted(set(group_ids))
     ).get("SecurityGroups", [])
-    return {g["GroupId"]: g for g in groups}
+    return {g["GroupId"]: g for g in groups if isinstance(g, Mapping) and g.get("GroupId")}
 
 
 class TaskSnapshot:
@@ -97,11 +103,18 @@ class TaskSnapshot:
         self.task = task if task is not None else self._describe_task()
         if service is not None:
             self.__dict__["service"] = service  # pre-fill the cached_property
-        self.task_arn: str = self.task["taskArn"]
+        try:
+            self.task_arn: str = MalformedResponse.require(
+                self.task, "taskArn", "ecs:DescribeTasks", str
+            )
+            self.task_definition_arn: str = MalformedResponse.require(
+                self.task, "taskDefinitionArn", "ecs:DescribeTasks", str
+            )
+        except MalformedResponse as err:
+            raise AwsSetupError(f"cannot read the task: {err}") from err
         arn = parse_arn(self.task_arn)
         self.account = (arn.account if arn else None) or ref.account or reader.account or ""
-        self.cluster_arn: str = self.task.get("clusterArn", ref.cluster)
-        self.task_definition_arn: str = self.task["taskDefinitionArn"]
+        self.cluster_arn: str = str(self.task.get("clusterArn") or ref.cluster)
 
     # -- the task itself -------------------------------------------------------------------
     def _describe_task(self) -> Raw:
@@ -122,7 +135,7 @@ class TaskSnapshot:
             raise AwsSetupError(f"cannot read the task: {err.message}") from err
         except ReadError as err:
             raise AwsSetupError(f"cannot read the task: {err}") from err
-        tasks = response.get("tasks") or []
+        tasks = [t for t in response.get("tasks") or [] if isinstance(t, Mapping)]
         if not tasks:
             raise AwsSetupError(
                 f"task {self.ref.task} not found in cluster {self.ref.cluster} ({self.region}): "
@@ -141,13 +154,19 @@ class TaskSnapshot:
             region=self.region,
             taskDefinition=self.task_definition_arn,
         )
-        definition: Raw = response["taskDefinition"]
+        definition: Raw = MalformedResponse.require(
+            response, "taskDefinition", "ecs:DescribeTaskDefinition", dict
+        )
         return definition
 
     @property
     def containers(self) -> list[Raw]:
         """Container definitions."""
-        return list(self.task_definition.get("containerDefinitions", []))
+        return [
+            c
+            for c in self.task_definition.get("containerDefinitions") or []
+            if isinstance(c, Mapping)
+        ]
 
     @property
     def execution_role_arn(self) -> str | None:
@@ -179,7 +198,11 @@ class TaskSnapshot:
     @property
     def network_mode(self) -> str:
         """awsvpc for Fargate; bridge/host tasks use the container instance's network."""
-        return str(self.task_definition.get("networkMode") or "bridge")
+        try:
+            return str(self.task_definition.get("networkMode") or "bridge")
+        except ReadError:
+            # The task definition is unreadable; an ENI attachment means awsvpc all the same.
+            return "awsvpc" if self._attachment() else "bridge"
 
     @property
     def availability_zone(self) -> str | None:
@@ -297,6 +320,7 @@ class TaskSnapshot:
         eni_id = details.get("networkInterfaceId") or None
         subnet = details.get("subnetId")
         private_ip = details.get("privateIPv4Address") or None
+        eni_error: str | None = None
         if eni_id:
             try:
                 enis = self.reader.call(
@@ -305,19 +329,26 @@ class TaskSnapshot:
                     region=self.region,
                     NetworkInterfaceIds=[eni_id],
                 ).get("NetworkInterfaces", [])
-            except ApiError:
-                enis = []  # a stopped Fargate task's ENI is deleted: fall back to the service
+            except ReadError as err:
+                # A stopped Fargate task's ENI is deleted, or the read is denied: fall back to
+                # the service's configuration and the task's own attachment.
+                enis, eni_error = [], str(err)
             if enis:
                 eni = enis[0]
                 return NetworkConfig(
                     subnet_ids=(str(eni.get("SubnetId") or subnet),),
-                    security_group_ids=tuple(g["GroupId"] for g in eni.get("Groups", [])),
+                    security_group_ids=tuple(
+                        str(g["GroupId"]) for g in eni.get("Groups") or [] if g.get("GroupId")
+                    ),
                     assign_public_ip=bool((eni.get("Association") or {}).get("PublicIp")),
                     private_ip=private_ip or eni.get("PrivateIpAddress"),
                     eni_id=eni_id,
                     source="ec2:DescribeNetworkInterfaces",
                 )
-        service = self.service
+        try:
+            service = self.service
+        except ReadError:
+            service = None  # ecs:DescribeServices denied or failing: the attachment still tells
         if service:
             vpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
             if vpc:
@@ -328,9 +359,12 @@ class TaskSnapshot:
                     private_ip=private_ip,
                     eni_id=eni_id,
                     source="ecs:DescribeServices",
+                    eni_error=eni_error,
                 )
         if subnet:
-            return NetworkConfig((subnet,), (), None, private_ip, eni_id, "task attachment")
+            return NetworkConfig(
+                (subnet,), (), None, private_ip, eni_id, "task attachment", eni_error
+            )
         return None
 
     @cached_property
@@ -358,6 +392,7 @@ class TaskSnapshot:
                 "ec2:DescribeSubnets", "InvalidSubnetID.NotFound", f"{subnet_id} not found"
             )
         subnet: Raw = subnets[0]
+        MalformedResponse.require(subnet, "VpcId", "ec2:DescribeSubnets", str)
         return subnet
 
     def vpc_route_tables(self, vpc_id: str) -> list[Raw]:
@@ -431,7 +466,11 @@ class TaskSnapshot:
         lists = self.reader.call("ec2", "DescribePrefixLists", region=self.region).get(
             "PrefixLists", []
         )
-        return {p["PrefixListId"]: p["PrefixListName"] for p in lists}
+        return {
+            str(p["PrefixListId"]): str(p.get("PrefixListName") or "")
+            for p in lists
+            if p.get("PrefixListId")
+        }
 
     def prefetch(self) -> None:
         """Warm the independent reads concurrently; failures surface later, in their checks."""
@@ -445,28 +484,30 @@ class TaskSnapshot:
                 thunks.append(partial(self.network_acl_for, subnet_id))
             thunks.append(lambda: self.security_groups(config.security_group_ids))
             thunks.append(lambda: self.prefix_lists)
-        for role in (self.execution_role_arn, self.task_role_arn):
+        try:
+            roles = (self.execution_role_arn, self.task_role_arn)
+        except ReadError:
+            roles = (None, None)  # the task definition is unreadable: its checks will say so
+        for role in roles:
             if role:
                 thunks.append(partial(self.role, role))
-        self.reader.parallel(thunks)
         if config and config.subnet_ids:
-            try:
-                vpc_id = str(self.subnet(config.subnet_ids[0])["VpcId"])
-            except ReadError:
-                return
-            self.reader.parallel(
-                [
-                    lambda: self.vpc_endpoints(vpc_id),
-                    lambda: self.vpc_attribute(vpc_id, "enableDnsSupport"),
-                    lambda: self.vpc_attribute(vpc_id, "enableDnsHostnames"),
-                ]
-            )
+            # In the same batch, not after it: one stuck read must not hold up the others.
+            first = config.subnet_ids[0]
+
+            def vpc() -> str:
+                return str(self.subnet(first)["VpcId"])
+
+            thunks.append(lambda: self.vpc_endpoints(vpc()))
+            thunks.append(lambda: self.vpc_attribute(vpc(), "enableDnsSupport"))
+            thunks.append(lambda: self.vpc_attribute(vpc(), "enableDnsHostnames"))
+        self.reader.parallel(thunks)
 
     # -- IAM --------------------------------------------------------------------------------
     def role(self, role_arn: str) -> Raw:
         """get_role by the name in the ARN (the path is not part of the name)."""
         name = role_arn.rsplit("/", 1)[-1]
-        role: Raw = self.reader.call("iam", "GetRole", RoleName=name)["Role"]
+        role: Raw = _field(self.reader.call("iam", "GetRole", RoleName=name), "Role", "iam:GetRole")
         return role
 
     def role_policies(self, role_arn: str) -> list[tuple[str, Any]]:
@@ -477,20 +518,29 @@ class TaskSnapshot:
             "iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=name
         )
         for policy in attached:
-            meta = self.reader.call("iam", "GetPolicy", PolicyArn=policy["PolicyArn"])["Policy"]
-            version = self.reader.call(
-                "iam",
-                "GetPolicyVersion",
-                PolicyArn=policy["PolicyArn"],
-                VersionId=meta["DefaultVersionId"],
-            )["PolicyVersion"]
-            result.append((policy["PolicyArn"], version["Document"]))
+            arn = _field(policy, "PolicyArn", "iam:ListAttachedRolePolicies")
+            meta = _field(
+                self.reader.call("iam", "GetPolicy", PolicyArn=arn), "Policy", "iam:GetPolicy"
+            )
+            version = _field(
+                self.reader.call(
+                    "iam",
+                    "GetPolicyVersion",
+                    PolicyArn=arn,
+                    VersionId=_field(meta, "DefaultVersionId", "iam:GetPolicy"),
+                ),
+                "PolicyVersion",
+                "iam:GetPolicyVersion",
+            )
+            result.append((arn, _field(version, "Document", "iam:GetPolicyVersion")))
         for policy_name in self.reader.pages(
             "iam", "ListRolePolicies", "PolicyNames", RoleName=name
         ):
-            document = self.reader.call(
-                "iam", "GetRolePolicy", RoleName=name, PolicyName=policy_name
-            )["PolicyDocument"]
+            document = _field(
+                self.reader.call("iam", "GetRolePolicy", RoleName=name, PolicyName=policy_name),
+                "PolicyDocument",
+                "iam:GetRolePolicy",
+            )
             result.append((f"inline:{name}/{policy_name}", document))
         return result
 
@@ -498,8 +548,9 @@ class TaskSnapshot:
         """ARNs of the managed policies attached to the role."""
         name = role_arn.rsplit("/", 1)[-1]
         return [
-            p["PolicyArn"]
+            str(p["PolicyArn"])
             for p in self.reader.pages(
                 "iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=name
             )
+            if p.get("PolicyArn")
         ]

@@ -12,10 +12,13 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
-from typing import Any, NoReturn, TypeVar
+from types import TracebackType
+from typing import Any, Generic, NoReturn, TypeVar
+from xml.etree import ElementTree
 
 import boto3.session
 import botocore.exceptions
@@ -32,10 +35,17 @@ from ecsdoctor.errors import (
     CallUnavailable,
     ForbiddenOperation,
     InputError,
+    MalformedResponse,
     ReadError,
 )
 
 T = TypeVar("T")
+
+DEFAULT_DEADLINE = 60.0  # seconds for a whole diagnosis: an on-call engineer will not wait longer
+DEADLINE_ENV = "ECSDOCTOR_DEADLINE"  # overrides DEFAULT_DEADLINE for live readers (0: none)
+DEADLINE_EXCEEDED = "DeadlineExceeded"
+CALL_LIMIT = 30.0  # seconds one call may take, retries included: 5 attempts fit with backoff
+CALL_TIMED_OUT = "CallTimedOut"
 
 DENIED_CODES = frozenset(
     {
@@ -73,6 +83,8 @@ UNAVAILABLE_CODES = frozenset(
         "ServiceUnavailableException",
         "RequestTimeout",
         "RequestTimeoutException",
+        "UnknownOperationException",
+        "UnknownOperation",
     }
 )
 # ClientError codes that mean the credentials, not the permission, are wrong: nothing will work.
@@ -141,7 +153,25 @@ def translate_error(exc: BaseException, permission: str) -> BaseException:
         return CallUnavailable(permission, type(exc).__name__, _one_line(str(exc)))
     if isinstance(exc, botocore.exceptions.ParamValidationError):
         return ApiError(permission, "ParamValidationError", _one_line(str(exc)))
+    if _raised_by_parser(exc):
+        # A 200 whose body does not fit the operation's shape (a list where a structure belongs).
+        return MalformedResponse(
+            permission, f"the response does not fit the API ({type(exc).__name__}: {exc})"[:300]
+        )
+    if type(exc).__module__.startswith("urllib3"):
+        # The connection broke while the body was read (urllib3 raises these unwrapped).
+        return CallUnavailable(permission, type(exc).__name__, _one_line(str(exc)))
     return exc
+
+
+def _raised_by_parser(exc: BaseException) -> bool:
+    """True when botocore's response parser raised `exc`: bad data, not an ecsdoctor bug."""
+    trace: TracebackType | None = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_globals.get("__name__") == "botocore.parsers":
+            return True
+        trace = trace.tb_next
+    return False
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -210,8 +240,43 @@ def _version() -> str:
         return "0"
 
 
+class _Ticket(Generic[T]):
+    """One request on its I/O thread: its answer, or the fact that nobody waits for it any more.
+
+    The slot of the concurrency bound is given back exactly once, by whichever comes first: the
+    answer, or the caller giving up (an abandoned thread may still be blocked on a socket).
+    """
+
+    def __init__(self, permission: str, slots: threading.BoundedSemaphore) -> None:
+        self.permission = permission
+        self.done = threading.Event()
+        self.abandoned = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self._slots = slots
+        self._held = True
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            if self._held:
+                self._held = False
+                self._slots.release()
+
+    def abandon(self) -> None:
+        self.abandoned = True
+        self.release()
+
+
 class AwsReader:
-    """All AWS reads of one diagnosis: allow-listed, memoised, counted and run concurrently."""
+    """All AWS reads of one diagnosis: allow-listed, memoised, counted, bounded, run concurrently.
+
+    Faults cannot hold a diagnosis hostage: botocore's standard retry mode bounds the attempts,
+    connect and read timeouts bound each socket wait, every call has a wall-clock cap (a server
+    that dribbles a byte every few seconds never trips a read timeout), and past the `deadline`
+    (seconds from construction, None for none) no request is sent and every read that would need
+    one raises CallUnavailable(DeadlineExceeded), so the checks that wanted it become data gaps.
+    """
 
     def __init__(
         self,
@@ -220,9 +285,15 @@ class AwsReader:
         region: str | None = None,
         endpoint_url: str | None = None,
         max_workers: int = 8,
-        call_timeout: float = 20.0,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 15.0,
         max_attempts: int = 5,
+        call_limit: float | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
     ) -> None:
+        """`max_attempts` counts the first try; `call_limit` caps one call, retries included
+        (by default 30 s, and at most half the deadline: one hung call must leave time for the
+        reads that come after it)."""
         try:
             self.session = session or boto3.session.Session()
             chosen = region or self.session.region_name
@@ -237,13 +308,20 @@ class AwsReader:
         self.region: str = validate_region(self.session, chosen, endpoint_url=endpoint_url)
         self.api_calls = 0
         self.max_workers = max(1, max_workers)
+        if call_limit is None:
+            call_limit = CALL_LIMIT if deadline is None else min(CALL_LIMIT, max(deadline, 0) / 2)
+        self.call_limit = call_limit
+        self.deadline = deadline
+        self._expires = None if deadline is None else time.monotonic() + max(0.0, deadline)
         self._config = Config(
-            retries={"mode": "adaptive", "max_attempts": max_attempts},
-            connect_timeout=5,
-            read_timeout=call_timeout,
+            retries={"mode": "standard", "total_max_attempts": max(1, max_attempts)},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
             max_pool_connections=max(10, self.max_workers),
             user_agent_extra=f"ecsdoctor/{_version()}",
         )
+        # The client-side bound on requests in flight, whichever thread sends them.
+        self._slots = threading.BoundedSemaphore(self.max_workers)
         self._clients: dict[tuple[str, str], Any] = {}
         self._client_lock = threading.Lock()
         self._count_lock = threading.Lock()
@@ -276,20 +354,20 @@ class AwsReader:
                     raise translated from None
                 raise
             events = client.meta.events
-            events.register("provide-client-params", self._guard(service), "ecsdoctor-guard")
-            events.register("before-send", self._count, "ecsdoctor-count")
+            events.register("provide-client-params", _guard(service), "ecsdoctor-guard")
+            events.register_first("before-send", self._before_send, "ecsdoctor-count")
+            events.register("before-parse", _check_body, "ecsdoctor-body")
             self._clients[key] = client
             return client
 
-    @staticmethod
-    def _guard(service: str) -> Callable[..., None]:
-        def guard(model: Any = None, **_: Any) -> None:
-            operation = getattr(model, "name", "?")
-            _check(service, operation)
-
-        return guard
-
-    def _count(self, **_: Any) -> None:
+    def _before_send(self, **_: Any) -> None:
+        """Runs before every attempt, retries included: refuse past the deadline, else count."""
+        ticket: _Ticket[Any] | None = getattr(self._local, "ticket", None)
+        permission = ticket.permission if ticket else "request"
+        if ticket is not None and ticket.abandoned:
+            raise CallUnavailable(permission, CALL_TIMED_OUT, "abandoned: nobody waits for it")
+        if self.expired:
+            raise self._deadline_error(permission)
         with self._count_lock:
             self.api_calls += 1
 
@@ -297,6 +375,67 @@ class AwsReader:
         if region is None or region == self.region:
             return self.region
         return validate_region(self.session, region, endpoint_url=self.endpoint_url)
+
+    # -- time ------------------------------------------------------------------------------
+
+    @property
+    def expired(self) -> bool:
+        """True once the diagnosis deadline has passed: no request is sent any more."""
+        return self._expires is not None and time.monotonic() >= self._expires
+
+    def _deadline_error(self, permission: str) -> CallUnavailable:
+        return CallUnavailable(
+            permission,
+            DEADLINE_EXCEEDED,
+            f"not read: the diagnosis deadline ({self.deadline:.1f} s) had passed",
+        )
+
+    def _bounded(self, permission: str, work: Callable[[], T]) -> T:
+        """Run one request (botocore's retries included) on a daemon thread, and wait for it
+        no longer than `call_limit` or the deadline, whichever comes first.
+
+        Daemon, not a pool thread: a call abandoned on a dribbling socket must not keep the
+        process alive at exit (concurrent.futures joins its workers then).
+        """
+        started = time.monotonic()
+        limit = self.call_limit
+        code = CALL_TIMED_OUT
+        if self._expires is not None:
+            left = self._expires - started
+            if left <= 0:
+                raise self._deadline_error(permission)
+            if left < limit:
+                limit, code = left, DEADLINE_EXCEEDED
+        if not self._slots.acquire(timeout=limit):
+            raise self._gave_up(permission, code, limit)
+        ticket: _Ticket[T] = _Ticket(permission, self._slots)
+
+        def run() -> None:
+            self._local.ticket = ticket
+            try:
+                ticket.result = work()
+            except BaseException as exc:  # handed to the waiting caller
+                ticket.error = exc
+            finally:
+                ticket.release()
+                ticket.done.set()
+
+        threading.Thread(target=run, name="ecsdoctor-call", daemon=True).start()
+        if not ticket.done.wait(max(0.0, limit - (time.monotonic() - started))):
+            ticket.abandon()
+            raise self._gave_up(permission, code, limit)
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.result  # type: ignore[return-value]
+
+    def _gave_up(self, permission: str, code: str, limit: float) -> CallUnavailable:
+        if code == DEADLINE_EXCEEDED:
+            return CallUnavailable(
+                permission,
+                code,
+                f"no answer before the diagnosis deadline ({self.deadline:.1f} s)",
+            )
+        return CallUnavailable(permission, code, f"no answer within {limit:.1f} s")
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -311,22 +450,26 @@ class AwsReader:
         region = self._region(region)
         params = {k: v for k, v in params.items() if v is not None}
         key = ("call", service, region, operation, _canonical(params))
+        # Built here, not on the I/O thread: loading a service model is not the network's time.
+        method = getattr(self.client(service, region), _method_name(operation))
 
         def send() -> dict[str, Any]:
-            method = getattr(self.client(service, region), _method_name(operation))
             try:
                 result: dict[str, Any] = method(**params)
             except Exception as exc:
                 _reraise(exc, permission)
             return result
 
-        result: dict[str, Any] = self._memoised(key, send)
+        result: dict[str, Any] = self._memoised(key, lambda: self._bounded(permission, send))
         return result
 
     def pages(
         self, service: str, operation: str, key: str, *, region: str | None = None, **params: Any
     ) -> list[Any]:
-        """Every item under `key` across all pages; one call when the operation cannot paginate."""
+        """Every item under `key` across all pages; one call when the operation cannot paginate.
+
+        Each page is one bounded request, so a long listing is not cut short by `call_limit`.
+        """
         permission = _check(service, operation)
         region = self._region(region)
         params = {k: v for k, v in params.items() if v is not None}
@@ -337,19 +480,31 @@ class AwsReader:
             method = _method_name(operation)
             if not client.can_paginate(method):
                 return list(self.call(service, operation, region=region, **params).get(key, []))
+            pager = iter(client.get_paginator(method).paginate(**params))
+
+            def next_page() -> dict[str, Any] | None:
+                try:
+                    page: dict[str, Any] | None = next(pager, None)
+                except Exception as exc:
+                    _reraise(exc, permission)
+                return page
+
             items: list[Any] = []
-            try:
-                for page in client.get_paginator(method).paginate(**params):
-                    items.extend(page.get(key, []))
-            except Exception as exc:
-                _reraise(exc, permission)
+            while (page := self._bounded(permission, next_page)) is not None:
+                found = page.get(key) or []
+                if not isinstance(found, list):
+                    raise MalformedResponse(permission, f"{key} is not a list")
+                items.extend(found)
             return items
 
         result: list[Any] = self._memoised(memo_key, gather)
         return result
 
     def _memoised(self, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
-        """Single-flight memo: the first asker sends, concurrent askers wait for its answer."""
+        """Single-flight memo: the first asker sends, concurrent askers wait for its answer.
+
+        Answers read before the deadline are still returned after it: no request is needed.
+        """
         with self._memo_lock:
             future = self._memo.get(key)
             owner = future is None
@@ -413,7 +568,7 @@ class AwsReader:
             return self._pool
 
     def close(self) -> None:
-        """Stop the worker threads; the memo stays readable."""
+        """Stop the worker threads (each waits at most one bounded call); the memo stays."""
         with self._pool_lock:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
@@ -424,6 +579,58 @@ class AwsReader:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _guard(service: str) -> Callable[..., None]:
+    """A provide-client-params hook refusing any operation outside the allow-list, unsent."""
+
+    def guard(model: Any = None, **_: Any) -> None:
+        operation = getattr(model, "name", "?")
+        _check(service, operation)
+
+    return guard
+
+
+def _check_body(operation_model: Any = None, response_dict: Any = None, **_: Any) -> None:
+    """A 2xx body must be a JSON object (JSON protocols) or well-formed XML (query protocols).
+
+    botocore reads a truncated or non-JSON body as an empty answer, which a check would take for
+    "nothing there" (no such repository); and its parse error for XML cannot tell a broken 200
+    from a 5xx error page. Either way the read is a MalformedResponse, never a finding.
+    """
+    if operation_model is None or not isinstance(response_dict, dict):
+        return
+    if not 200 <= int(response_dict.get("status_code") or 0) < 300:
+        return
+    if operation_model.has_streaming_output:
+        return
+    body = response_dict.get("body") or b""
+    protocol = operation_model.service_model.protocol
+    problem: str | None = None
+    if protocol in ("json", "rest-json"):
+        try:
+            # An operation with an output always answers at least "{}"; nothing at all is a cut.
+            document = json.loads(body) if body or operation_model.output_shape else {}
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            problem = "is not a JSON object"
+    elif protocol in ("query", "ec2") and body:
+        try:
+            ElementTree.fromstring(body)
+        except ElementTree.ParseError:
+            problem = "is not well-formed XML"
+    if problem:
+        permission = permission_name(
+            operation_model.service_model.service_name, operation_model.name
+        )
+        raise MalformedResponse(permission, f"the body {problem}: {bytes(body[:60])!r}")
+
+
+def _session_guard(model: Any = None, **_: Any) -> None:
+    """The guard for every client of a session, whichever service it was built for."""
+    service = getattr(getattr(model, "service_model", None), "service_name", "?")
+    _check(str(service), getattr(model, "name", "?"))
 
 
 def _check(service: str, operation: str) -> str:
@@ -459,11 +666,17 @@ def assume_role_session(
     region: str | None = None,
     *,
     endpoint_url: str | None = None,
+    deadline: float | None = DEFAULT_DEADLINE,
 ) -> boto3.session.Session:
-    """A Session on `role_arn`'s temporary credentials (for --role-arn), through the guard."""
+    """A Session on `role_arn`'s temporary credentials (for --role-arn), guarded itself.
+
+    The AssumeRole call goes through a guarded reader, and every client the returned session
+    will ever build carries the allow-list guard: it cannot run a task or read a secret, even in
+    code that bypasses AwsReader.
+    """
     if not _ROLE_ARN.match(role_arn):
         raise InputError(f"not an IAM role ARN: {role_arn!r}")
-    with AwsReader(base, region=region, endpoint_url=endpoint_url) as reader:
+    with AwsReader(base, region=region, endpoint_url=endpoint_url, deadline=deadline) as reader:
         try:
             response = reader.call(
                 "sts", "AssumeRole", RoleArn=role_arn, RoleSessionName="ecsdoctor"
@@ -472,10 +685,20 @@ def assume_role_session(
             reason = f"{exc.code}: {exc.message}" if exc.message else exc.code
             raise AwsSetupError(f"cannot assume role {role_arn}: {reason}") from None
         chosen_region = reader.region
-    credentials = response.get("Credentials") or {}
-    return boto3.session.Session(
-        aws_access_key_id=credentials.get("AccessKeyId"),
-        aws_secret_access_key=credentials.get("SecretAccessKey"),
-        aws_session_token=credentials.get("SessionToken"),
-        region_name=chosen_region,
+    credentials = response.get("Credentials")
+    if not isinstance(credentials, dict) or not credentials.get("AccessKeyId"):
+        raise AwsSetupError(f"cannot assume role {role_arn}: AssumeRole returned no credentials")
+    return guarded_session(
+        boto3.session.Session(
+            aws_access_key_id=credentials.get("AccessKeyId"),
+            aws_secret_access_key=credentials.get("SecretAccessKey"),
+            aws_session_token=credentials.get("SessionToken"),
+            region_name=chosen_region,
+        )
     )
+
+
+def guarded_session(session: boto3.session.Session) -> boto3.session.Session:
+    """`session`, with the allow-list guard on every client it builds from now on."""
+    session.events.register("provide-client-params", _session_guard, "ecsdoctor-session-guard")
+    return session

@@ -153,9 +153,9 @@ def test_clients_are_cached_and_configured(reader: AwsReader) -> None:
     assert reader.client("ec2") is ec2 and reader.client("ec2", "us-east-1") is ec2
     assert reader.client("ec2", "eu-west-1") is not ec2
     config = ec2.meta.config
-    assert config.retries == {"mode": "adaptive", "total_max_attempts": 6}  # 5 retries
+    assert config.retries == {"mode": "standard", "total_max_attempts": 5}  # 4 retries
     assert config.max_pool_connections >= reader.max_workers
-    assert config.read_timeout == 20.0
+    assert (config.connect_timeout, config.read_timeout) == (5.0, 15.0)
     assert "ecsdoctor/" in config.user_agent_extra
 
 
@@ -330,12 +330,11 @@ def test_html_500_from_an_endpoint_is_unavailable(reader: AwsReader) -> None:
 def test_persistent_throttling_is_unavailable_after_retries(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from botocore.retries import adaptive, standard
+    from botocore.retries import standard
 
     # Keep botocore's real retry loop but skip its sleeps, so the test stays fast.
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
-    monkeypatch.setattr(adaptive.ClientRateLimiter, "on_sending_request", lambda self, **kw: None)
-    reader = AwsReader(SESSION, max_attempts=3)
+    reader = AwsReader(SESSION, max_attempts=4)
 
     def throttle(request: Any, **_: Any) -> AWSResponse:
         body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
