@@ -1017,3 +1017,271 @@ def evaluate(
         ),
     )
     return Reachability(dest, False, (), None, ev.table_id, no_route, taken)
+
+
+# -- volumes: the EFS mount path (issue 11 item 7) ----------------------------------------------
+NFS_PORT = 2049
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeCheck:
+    """What one EFS volume of the task definition needs, as observed."""
+
+    volume: str
+    file_system: str
+    requirements: tuple[Requirement, ...]
+
+    @property
+    def failing(self) -> tuple[Requirement, ...]:
+        """The requirements that do not hold."""
+        return tuple(r for r in self.requirements if not r.ok)
+
+
+def efs_volumes(snap: TaskSnapshot) -> list[VolumeCheck]:
+    """Evaluate every EFS volume: file system available, a mount target in the task's AZ
+    (available), its security groups admitting NFS 2049 from the task, the task's egress to it,
+    the access point, the file system policy for the task role when IAM authorization is on,
+    and VPC DNS so fs-ID.efs.REGION.amazonaws.com resolves. The first failing hop hides the
+    hops behind it (a missing file system has no mount targets to judge).
+    """
+    out: list[VolumeCheck] = []
+    for volume in snap.efs_volumes():
+        config = volume.get("efsVolumeConfiguration") or {}
+        fs_id = str(config.get("fileSystemId", ""))
+        reqs = _efs_requirements(snap, fs_id, config)
+        out.append(VolumeCheck(str(volume.get("name", "")), fs_id, tuple(reqs)))
+    return out
+
+
+def _efs_requirements(snap: TaskSnapshot, fs_id: str, config: Raw) -> list[Requirement]:
+    source = "elasticfilesystem:DescribeFileSystems"
+    fs = snap.efs_file_system(fs_id)
+    if fs is None:
+        return [
+            Requirement(
+                False,
+                "efs",
+                fs_id,
+                source,
+                f"EFS file system {fs_id} named by {snap.task_definition_arn} does not exist in "
+                f"{snap.region}.",
+                f"Point the volume at an existing file system in {snap.region}.",
+            )
+        ]
+    state = str(fs.get("LifeCycleState", ""))
+    reqs = [
+        Requirement(
+            state == "available",
+            "efs",
+            fs_id,
+            source,
+            f"EFS file system {fs_id} is {state}.",
+            f"Wait for {fs_id} to become available or recreate it.",
+        )
+    ]
+    if state != "available":
+        return reqs
+    zone = snap.availability_zone or ""
+    config_net = snap.network
+    targets = snap.efs_mount_targets(fs_id)
+    in_zone = [
+        t
+        for t in targets
+        if (t.get("AvailabilityZoneName") or _zone_of(snap, str(t.get("SubnetId", "")))) == zone
+    ]
+    zones = sorted(
+        {
+            str(t.get("AvailabilityZoneName") or _zone_of(snap, str(t.get("SubnetId"))) or "?")
+            for t in targets
+        }
+    )
+    target = in_zone[0] if in_zone else None
+    subnet = config_net.subnet_ids[0] if config_net and config_net.subnet_ids else "<task-subnet>"
+    reqs.append(
+        Requirement(
+            target is not None,
+            "efs",
+            fs_id,
+            "elasticfilesystem:DescribeMountTargets",
+            f"EFS file system {fs_id} has "
+            + (
+                f"mount target {target.get('MountTargetId')} in the task's zone {zone}."
+                if target is not None
+                else f"no mount target in the task's zone {zone}"
+                + (f" (only in {', '.join(zones)})." if targets else " (no mount targets at all).")
+            ),
+            f"aws efs create-mount-target --file-system-id {fs_id} --subnet-id {subnet} "
+            "--security-groups <sg-admitting-2049-from-the-task>",
+        )
+    )
+    if target is None:
+        return reqs
+    mt_id = str(target.get("MountTargetId"))
+    mt_state = str(target.get("LifeCycleState", "available"))
+    reqs.append(
+        Requirement(
+            mt_state == "available",
+            "efs",
+            mt_id,
+            "elasticfilesystem:DescribeMountTargets",
+            f"Mount target {mt_id} of {fs_id} is {mt_state}.",
+            f"Recreate mount target {mt_id}.",
+        )
+    )
+    groups = snap.efs_mount_target_groups(mt_id)
+    task_groups = config_net.security_group_ids if config_net else ()
+    source_cidr = (
+        f"{config_net.private_ip}/32"
+        if config_net and config_net.private_ip
+        else str(snap.subnet(subnet).get("CidrBlock"))
+        if config_net and config_net.subnet_ids
+        else "0.0.0.0/0"
+    )
+    described = snap.security_groups(groups)
+    admits = any(
+        sg_allows(g, "IpPermissions", NFS_PORT, [source_cidr], task_groups)
+        for g in described.values()
+    )
+    first = groups[0] if groups else mt_id
+    reqs.append(
+        Requirement(
+            admits,
+            "security_group",
+            first,
+            "elasticfilesystem:DescribeMountTargetSecurityGroups",
+            f"Security groups {', '.join(groups) or '(none)'} of mount target {mt_id} "
+            + (
+                "admit NFS (TCP 2049) from the task."
+                if admits
+                else "do not admit NFS (TCP 2049) from the task's security groups "
+                f"({', '.join(task_groups) or source_cidr})."
+            ),
+            f"aws ec2 authorize-security-group-ingress --group-id {first} --protocol tcp "
+            f"--port 2049 --source-group {(task_groups or ('<task-sg>',))[0]}",
+        )
+    )
+    if task_groups:
+        mt_ip = str(target.get("IpAddress") or "")
+        targets_cidr = [f"{mt_ip}/32"] if mt_ip else [source_cidr]
+        task_described = snap.security_groups(task_groups)
+        out_ok = any(
+            sg_allows(g, "IpPermissionsEgress", NFS_PORT, targets_cidr, groups)
+            for g in task_described.values()
+        )
+        reqs.append(
+            Requirement(
+                out_ok,
+                "security_group",
+                task_groups[0],
+                "ec2:DescribeSecurityGroups",
+                f"The task's security groups ({', '.join(task_groups)}) "
+                + (
+                    f"allow outbound NFS (TCP 2049) to mount target {mt_id}."
+                    if out_ok
+                    else f"allow no outbound NFS (TCP 2049) to mount target {mt_id}."
+                ),
+                f"aws ec2 authorize-security-group-egress --group-id {task_groups[0]} "
+                f"--protocol tcp --port 2049 --source-group {first}",
+            )
+        )
+    auth = config.get("authorizationConfig") or {}
+    access_point = auth.get("accessPointId")
+    if access_point:
+        point = snap.efs_access_point(str(access_point))
+        belongs = point is not None and point.get("FileSystemId") == fs_id
+        reqs.append(
+            Requirement(
+                belongs,
+                "efs",
+                str(access_point),
+                "elasticfilesystem:DescribeAccessPoints",
+                f"Access point {access_point} "
+                + (
+                    f"exists on {fs_id}."
+                    if belongs
+                    else "does not exist."
+                    if point is None
+                    else f"belongs to {point.get('FileSystemId')}, not {fs_id}."
+                ),
+                f"Create an access point on {fs_id} or fix authorizationConfig.accessPointId.",
+            )
+        )
+    if str(auth.get("iam", "")).upper() == "ENABLED":
+        reqs.append(_efs_policy(snap, fs_id, fs, config))
+    support = (
+        snap.vpc_attribute(str(snap.subnet(subnet)["VpcId"]), "enableDnsSupport")
+        if (config_net and config_net.subnet_ids)
+        else True
+    )
+    reqs.append(
+        Requirement(
+            support,
+            "vpc_dns",
+            str(snap.subnet(subnet)["VpcId"]) if config_net and config_net.subnet_ids else fs_id,
+            "ec2:DescribeVpcAttribute",
+            f"{fs_id}.efs.{snap.region}.amazonaws.com "
+            + (
+                "resolves in the VPC (DNS support on)."
+                if support
+                else "cannot resolve: the VPC has DNS support off."
+            ),
+            "aws ec2 modify-vpc-attribute --enable-dns-support '{\"Value\":true}' --vpc-id <vpc>",
+        )
+    )
+    return reqs
+
+
+def _zone_of(snap: TaskSnapshot, subnet_id: str) -> str:
+    try:
+        return str(snap.subnet(subnet_id).get("AvailabilityZone", ""))
+    except ReadError:
+        return ""
+
+
+def _efs_policy(snap: TaskSnapshot, fs_id: str, fs: Raw, config: Raw) -> Requirement:
+    """With IAM authorization the file system policy must let the task role mount (and write
+    unless the mount is read-only); no policy at all lets every client that can connect in."""
+    from ecsdoctor.iam_policy import PolicyDoc
+    from ecsdoctor.iam_policy import evaluate as evaluate_policy
+
+    text = snap.efs_file_system_policy(fs_id)
+    role = snap.task_role_arn
+    fs_arn = str(
+        fs.get("FileSystemArn")
+        or f"arn:aws:elasticfilesystem:{snap.region}:{snap.account}:file-system/{fs_id}"
+    )
+    if text is None:
+        return Requirement(
+            True,
+            "efs",
+            fs_id,
+            "elasticfilesystem:DescribeFileSystemPolicy",
+            f"File system {fs_id} has no file system policy (every client that can connect may mount).",
+        )
+    if role is None:
+        return Requirement(
+            False,
+            "task_role",
+            snap.task_definition_arn,
+            "ecs:DescribeTaskDefinition",
+            f"Volume of {fs_id} uses IAM authorization, but {snap.task_definition_arn} has no "
+            "task role to authorize with.",
+            f"Set taskRoleArn to a role that file system policy of {fs_id} allows elasticfilesystem:ClientMount.",
+        )
+    policies = [PolicyDoc(name, doc) for name, doc in snap.role_policies(role)]
+    verdict = evaluate_policy(
+        policies,
+        "elasticfilesystem:ClientMount",
+        fs_arn,
+        principal_arn=role,
+        resource_policy=PolicyDoc(f"resource:{fs_arn}", text),
+    )
+    denied = verdict.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY)
+    return Requirement(
+        not denied,
+        "efs",
+        fs_id,
+        "elasticfilesystem:DescribeFileSystemPolicy",
+        f"Task role {role} and the file system policy of {fs_id}: {verdict.detail}",
+        f"Allow elasticfilesystem:ClientMount for {role} in the file system policy of {fs_id}.",
+    )
