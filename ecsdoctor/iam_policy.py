@@ -28,10 +28,12 @@ if TYPE_CHECKING:
     from ecsdoctor.aws.protocol import Reader
 
 __all__ = [
+    "Attributed",
     "Decision",
     "Evaluation",
     "PolicyDoc",
     "SimulatedDecision",
+    "decide",
     "disagreement",
     "ecs_trust_context",
     "endpoint_policy_allows",
@@ -943,3 +945,69 @@ def disagreement(local: Evaluation, simulated: Sequence[SimulatedDecision]) -> s
             )
         return None
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Attributed:
+    """An evaluation plus whose policy decided a denial, so the finding lands on that resource:
+    "identity" (the role's own policies), "boundary" (its permissions boundary), "resource"
+    (the repository, key or secret policy), or "" when nothing was denied."""
+
+    evaluation: Evaluation
+    decided_by: str
+
+
+def decide(
+    identity: Sequence[PolicyDoc],
+    action: str,
+    resource: str,
+    *,
+    principal_arn: str | None = None,
+    resource_policy: PolicyDoc | None = None,
+    boundary: PolicyDoc | None = None,
+    context: Mapping[str, str | Sequence[str]] | None = None,
+    same_account: bool = True,
+    resource_policy_required: bool = False,
+) -> Attributed:
+    """`evaluate`, then which policy made the denial: an explicit Deny belongs to the document
+    holding it; an implicit deny belongs to the boundary when the request passes without it,
+    and to the resource policy when the identity policies alone would allow it but the resource
+    (a KMS key, a cross-account repository) neither allows nor delegates."""
+    common: dict[str, Any] = {"principal_arn": principal_arn, "context": context}
+    verdict = evaluate(
+        identity,
+        action,
+        resource,
+        resource_policy=resource_policy,
+        boundary=boundary,
+        same_account=same_account,
+        resource_policy_required=resource_policy_required,
+        **common,
+    )
+    passing = (Decision.ALLOWED, Decision.CONDITIONAL)
+    if verdict.decision in passing:
+        return Attributed(verdict, "")
+    if verdict.decision is Decision.EXPLICIT_DENY:
+        holder = verdict.deciding[0].rsplit("#", 1)[0] if verdict.deciding else ""
+        if resource_policy is not None and holder == resource_policy.name:
+            return Attributed(verdict, "resource")
+        if boundary is not None and holder == boundary.name:
+            return Attributed(verdict, "boundary")
+        return Attributed(verdict, "identity")
+    if boundary is not None:
+        unbounded = evaluate(
+            identity,
+            action,
+            resource,
+            resource_policy=resource_policy,
+            same_account=same_account,
+            resource_policy_required=resource_policy_required,
+            **common,
+        )
+        if unbounded.decision in passing:
+            return Attributed(verdict, "boundary")
+    if resource_policy_required or not same_account:
+        alone = evaluate(identity, action, resource, **common)
+        if alone.decision in passing:
+            return Attributed(verdict, "resource")
+    return Attributed(verdict, "identity")

@@ -14,6 +14,7 @@ from ecsdoctor.aws.reader import AwsReader
 from ecsdoctor.iam_policy import (
     Decision,
     PolicyDoc,
+    decide,
     disagreement,
     ecs_trust_context,
     endpoint_policy_allows,
@@ -281,4 +282,116 @@ def test_cross_account_region_and_pull_through_cache() -> None:
     assert (
         pull_through_upstream(parse_image("444455556666.dkr.ecr.us-west-2.amazonaws.com/web:v1"))
         is None
+    )
+
+
+# -- attribution: whose policy decides ---------------------------------------------------------
+
+REPO = "arn:aws:ecr:eu-west-1:111122223333:repository/web"
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ALL_ECR = PolicyDoc(
+    "inline:exec/ecr", _doc({"Effect": "Allow", "Action": ["ecr:*", "kms:*"], "Resource": "*"})
+)
+
+
+def test_repository_policy_deny_is_the_repositorys() -> None:
+    repo_policy = PolicyDoc(
+        "resource:repository/web",
+        _doc({"Sid": "NoPulls", "Effect": "Deny", "Principal": "*", "Action": "ecr:BatchGetImage"}),
+    )
+    verdict = decide(
+        [ALL_ECR], "ecr:BatchGetImage", REPO, principal_arn=ROLE, resource_policy=repo_policy
+    )
+    assert verdict.decided_by == "resource" and "NoPulls" in verdict.evaluation.detail
+
+
+def test_key_policy_that_neither_allows_nor_delegates_is_the_keys() -> None:
+    key_policy = PolicyDoc(
+        f"resource:{KEY}",
+        _doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:role/admin"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ),
+    )
+    verdict = decide(
+        [ALL_ECR],
+        "kms:Decrypt",
+        KEY,
+        principal_arn=ROLE,
+        resource_policy=key_policy,
+        resource_policy_required=True,
+    )
+    assert verdict.decided_by == "resource"
+    assert "neither allows the principal nor delegates" in verdict.evaluation.detail
+    delegating = PolicyDoc(
+        f"resource:{KEY}",
+        _doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ),
+    )
+    assert (
+        decide(
+            [ALL_ECR],
+            "kms:Decrypt",
+            KEY,
+            principal_arn=ROLE,
+            resource_policy=delegating,
+            resource_policy_required=True,
+        ).decided_by
+        == ""
+    )
+
+
+def test_boundary_and_identity_attribution() -> None:
+    boundary = PolicyDoc(
+        "arn:aws:iam::111122223333:policy/b",
+        _doc({"Effect": "Allow", "Action": "logs:*", "Resource": "*"}),
+    )
+    assert (
+        decide(
+            [ALL_ECR], "ecr:BatchGetImage", REPO, principal_arn=ROLE, boundary=boundary
+        ).decided_by
+        == "boundary"
+    )
+    assert (
+        decide([], "ecr:BatchGetImage", REPO, principal_arn=ROLE, boundary=boundary).decided_by
+        == "identity"
+    )
+
+
+def test_cross_account_needs_both_sides() -> None:
+    other_repo = "arn:aws:ecr:eu-west-1:444455556666:repository/shared"
+    verdict = decide(
+        [ALL_ECR], "ecr:BatchGetImage", other_repo, principal_arn=ROLE, same_account=False
+    )
+    assert verdict.decided_by == "resource"
+    granting = PolicyDoc(
+        "resource:repository/shared",
+        _doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": ["ecr:BatchGetImage"],
+            }
+        ),
+    )
+    assert (
+        decide(
+            [ALL_ECR],
+            "ecr:BatchGetImage",
+            other_repo,
+            principal_arn=ROLE,
+            same_account=False,
+            resource_policy=granting,
+        ).decided_by
+        == ""
     )
