@@ -5,9 +5,15 @@ The library is the product; the CLI, the ChatOps backend and the report writer c
     from ecsdoctor import diagnose_events, diagnose_service, diagnose_task, render, Format
     print(render(Format.TEXT, diagnose_events("stopped-task.json")))
     print(render(Format.SLACK, diagnose_service("web", cluster="prod")))
+
+The live entry points (which need boto3) load on first use, so `import ecsdoctor` and the offline
+commands stay fast and work without AWS libraries being imported.
 """
 
-from ecsdoctor.diagnose import diagnose_document, diagnose_events, diagnose_task, load_knowledge
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
 from ecsdoctor.errors import AwsSetupError, EcsDoctorError, InputError, KnowledgeError
 from ecsdoctor.explain import Explanation, explain_signals
 from ecsdoctor.models import (
@@ -21,11 +27,41 @@ from ecsdoctor.models import (
     SignalSource,
     Status,
     Subject,
+    SubjectType,
 )
+from ecsdoctor.offline import diagnose_document, diagnose_events
+from ecsdoctor.pipeline import load_knowledge
 from ecsdoctor.report import Format, render
-from ecsdoctor.scan import diagnose_service, scan_cluster
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from ecsdoctor.aws.protocol import Reader
+    from ecsdoctor.diagnose import diagnose_task
+    from ecsdoctor.events import diagnose_event
+    from ecsdoctor.scan import diagnose_service, scan_cluster
+
+try:
+    __version__ = version("ecsdoctor")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+#: Public names served by a module that imports boto3: loaded on first access.
+_LIVE = {
+    "diagnose_task": "ecsdoctor.diagnose",
+    "diagnose_event": "ecsdoctor.events",
+    "diagnose_service": "ecsdoctor.scan",
+    "scan_cluster": "ecsdoctor.scan",
+    "Reader": "ecsdoctor.aws.protocol",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LIVE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ecsdoctor' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AwsSetupError",
@@ -40,12 +76,15 @@ __all__ = [
     "InputError",
     "KnowledgeError",
     "Match",
+    "Reader",
     "Signal",
     "SignalSource",
     "Status",
     "Subject",
+    "SubjectType",
     "__version__",
     "diagnose_document",
+    "diagnose_event",
     "diagnose_events",
     "diagnose_service",
     "diagnose_task",

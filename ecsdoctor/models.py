@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ecsdoctor.kinds import Kind
+
 
 class SignalSource(StrEnum):
     """Which field of an ECS record a signal was read from."""
@@ -79,22 +81,35 @@ class DataGap:
 
 
 @dataclass(frozen=True, slots=True)
+class ResultRef:
+    """A typed reference to another check's result on one resource (built by `ctx.ref`)."""
+
+    check: str
+    resource: str
+
+    @property
+    def key(self) -> str:
+        """The `CheckResult.key` this reference points at."""
+        return f"{self.check}:{self.resource}"
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """The verdict of one check on one resource, always with the evidence behind it.
 
-    `depends_on` names other results (by `key`) whose failure would explain this one: the ranking
-    step uses it to tell a root cause from a consequence.
+    `depends_on` names other results whose failure would explain this one: the ranking step uses
+    it, with the resource graph, to tell a root cause from a consequence.
     """
 
     check: str
-    kind: str
+    kind: Kind
     resource: str
     status: Status
     detail: str
     evidence: tuple[Evidence, ...] = ()
     remediation: str | None = None
     gap: DataGap | None = None
-    depends_on: tuple[str, ...] = ()
+    depends_on: tuple[ResultRef, ...] = ()
     rank: int = 50  # lower is more likely when several independent root causes are confirmed
 
     @property
@@ -107,7 +122,7 @@ class CheckResult:
 class Finding:
     """A root cause, a consequence or a ruled-out hypothesis, as reported."""
 
-    kind: str
+    kind: Kind
     resource: str
     summary: str
     evidence: tuple[Evidence, ...] = ()
@@ -157,11 +172,20 @@ class ServiceStatus:
     failed_tasks: int = 0
 
 
+class SubjectType(StrEnum):
+    """What kind of thing a diagnosis is about."""
+
+    TASK = "task"
+    SERVICE = "service"
+    CLUSTER = "cluster"
+    EVENTS = "events"
+
+
 @dataclass(frozen=True, slots=True)
 class Subject:
     """What was diagnosed."""
 
-    type: str  # task | service | cluster | events
+    type: SubjectType
     arn: str | None = None
     cluster: str | None = None
     service: str | None = None
@@ -176,7 +200,7 @@ class Hypothesis:
     entry: str
     id: str
     claim: str
-    kinds: tuple[str, ...]
+    kinds: tuple[Kind, ...]
     remediation: str
     status: Status | None = None  # None when no live check ran (offline)
 
@@ -199,3 +223,5 @@ class Diagnosis:
     failure_groups: tuple[FailureGroup, ...] = ()
     services: tuple[ServiceStatus, ...] = ()  # a cluster scan's services, unhealthy first
     notes: tuple[str, ...] = field(default=())
+    # Confirmed failures off the failure's dependency path: real, but not why this failed.
+    other_problems: tuple[Finding, ...] = ()

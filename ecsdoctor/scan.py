@@ -15,20 +15,15 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+import boto3.session
+
 from ecsdoctor.arn import TaskRef, parse_arn, parse_cluster_name, parse_service_ref
 from ecsdoctor.aws.protocol import Reader
-from ecsdoctor.diagnose import (
-    _captures,
-    _hypotheses,
-    _reader,
-    _task_facts,
-    _task_results,
-    _verdicts,
-    load_knowledge,
-    parse_arn_subject,
-)
+from ecsdoctor.aws.session import reader_for
+from ecsdoctor.checks import Scope, ServiceContext, checks_in, service_checks
+from ecsdoctor.diagnose import cluster_name, run_task_checks, task_facts
 from ecsdoctor.errors import AwsSetupError, ReadError
-from ecsdoctor.graph import build_service_graph
+from ecsdoctor.graph import FailurePath, ResourceGraph, build_service_graph
 from ecsdoctor.ingest import SignalBuilder
 from ecsdoctor.kb import KnowledgeBase
 from ecsdoctor.models import (
@@ -43,6 +38,15 @@ from ecsdoctor.models import (
     SignalSource,
     Status,
     Subject,
+    SubjectType,
+)
+from ecsdoctor.pipeline import (
+    Collected,
+    assemble,
+    captures_of,
+    failure_kinds,
+    hypothesis_checks,
+    load_knowledge,
 )
 from ecsdoctor.service import (
     ServiceSnapshot,
@@ -77,7 +81,8 @@ class _ServiceRun:
     group_results: dict[str, list[CheckResult]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     facts: dict[str, object] = field(default_factory=dict)
-    graph: Any = None
+    graph: ResourceGraph | None = None
+    path: FailurePath | None = None
 
 
 def _is_failure(task: Raw, kb: KnowledgeBase) -> bool:
@@ -134,15 +139,23 @@ def _service_signals(service: Raw, builder: SignalBuilder) -> None:
     builder.add({**service, "events": kept}, "service")
 
 
+def _entries(signals: Sequence[Signal], kb: KnowledgeBase) -> frozenset[str]:
+    return frozenset(m.entry for m in kb.match_all(signals))
+
+
 def _run_service(
-    svc: ServiceSnapshot, tasks: Sequence[Raw], failed: Sequence[Raw], kb: KnowledgeBase
+    svc: ServiceSnapshot,
+    tasks: Sequence[Raw],
+    failed: Sequence[Raw],
+    kb: KnowledgeBase,
+    extra_signals: Sequence[Signal] = (),
+    thorough: bool = False,
 ) -> _ServiceRun:
     """Diagnose one service: its events, its distinct task failures, its own settings.
 
-    `tasks` are the service's stopped tasks, `failed` those of them that failed.
+    `tasks` are the service's stopped tasks, `failed` those of them that failed; the checks that
+    run are those on the failure's path through the service's dependency graph.
     """
-    from ecsdoctor.checks import REGISTRY, ServiceContext, run_check
-
     aws, service, region, account = svc.reader, svc.raw, svc.region, svc.account
     builder = SignalBuilder("service")
     _service_signals(service, builder)
@@ -162,12 +175,15 @@ def _run_service(
             "diagnosed live"
         )
     snaps: list[tuple[FailureGroup, TaskSnapshot]] = []
+    group_entries: dict[str, frozenset[str]] = {}
     for group, task_group in list(zip(groups, task_groups, strict=True))[:MAX_GROUPS]:
         task = task_group.newest
         ref = TaskRef(str(task.get("taskArn")), svc.cluster_arn, region, account)
         snaps.append((group, TaskSnapshot(aws, ref, task=task, service=service)))
+        before = len(builder.signals)
         builder.add(dict(task), "task")
-    signals = list(builder.signals)
+        group_entries[group.reason] = _entries(builder.signals[before:], kb)
+    signals = [*extra_signals, *builder.signals]
     matches = kb.match_all(signals)
     if not snaps and _failing(svc, matches):
         # No stopped task left to read: check what the service's next task would need instead.
@@ -178,21 +194,29 @@ def _run_service(
             "the task checks ran on the service's current task definition and network "
             "configuration (no stopped task to read)"
         )
-    captures = _captures(matches)
     group_results: dict[str, list[CheckResult]] = {}
-    thunks = [partial(_task_results, snap, captures) for _, snap in snaps]
-    for (group, _), answer in zip(snaps, aws.parallel(thunks), strict=True):
-        group_results[group.reason] = answer if isinstance(answer, list) else []
+    runs = aws.parallel(
+        [partial(run_task_checks, snap, matches, kb, thorough=thorough) for _, snap in snaps]
+    )
+    for (group, _), answer in zip(snaps, runs, strict=True):
+        group_results[group.reason] = [] if isinstance(answer, ReadError) else list(answer.results)
     svc.prefetch()
+    graph = build_service_graph(svc, [snap for _, snap in snaps])
+    path = graph.failure_path(failure_kinds(matches, kb))
+    named = hypothesis_checks(matches, kb)
     ctx = ServiceContext(
         svc,
         tuple(groups),
         frozenset(m.entry for m in matches),
-        captures,
+        captures_of(matches),
+        group_entries=group_entries,
+        event_entries=tuple(
+            m.entry for m in matches if signals[m.signal].source is SignalSource.SERVICE_EVENT
+        ),
     )
-    service_checks = [c for c in REGISTRY.values() if c.scope == "service"]
+    chosen = [c for c in service_checks() if thorough or c.id in named or path.covers(c.kind)]
     results: list[CheckResult] = [r for rs in group_results.values() for r in rs]
-    for batch in aws.parallel([partial(run_check, c, ctx) for c in service_checks]):
+    for batch in aws.parallel([partial(c.run, ctx) for c in chosen]):
         if isinstance(batch, list):
             results.extend(batch)
     facts: dict[str, object] = {
@@ -205,9 +229,10 @@ def _run_service(
         "task_definition_arn": svc.task_definition_arn or None,
     }
     if snaps:
-        facts = {**_task_facts(snaps[0][1]), **{k: v for k, v in facts.items() if v}}
-    graph = build_service_graph(svc, [snap for _, snap in snaps])
-    return _ServiceRun(svc, signals, matches, results, groups, group_results, notes, facts, graph)
+        facts = {**task_facts(snaps[0][1]), **{k: v for k, v in facts.items() if v}}
+    return _ServiceRun(
+        svc, signals, matches, results, groups, group_results, notes, facts, graph, path
+    )
 
 
 _STAND_IN_GROUP = FailureGroup(
@@ -253,22 +278,39 @@ def _with_causes(run: _ServiceRun, roots: Sequence[Finding]) -> list[FailureGrou
     return out
 
 
+def _symptom_checks() -> frozenset[str]:
+    return frozenset(c.id for s in Scope for c in checks_in(s) if c.symptom)
+
+
 def diagnose_service(
     service: str,
     *,
     cluster: str | None = None,
-    session: object | None = None,
+    session: boto3.session.Session | None = None,
     region: str | None = None,
     profile: str | None = None,
     endpoint_url: str | None = None,
     role_arn: str | None = None,
     knowledge: KnowledgeBase | None = None,
     reader: Reader | None = None,
+    extra_signals: Sequence[Signal] = (),
+    thorough: bool = False,
 ) -> Diagnosis:
-    """Diagnose a failing service live, read-only: events, deployments, stopped tasks, targets."""
+    """Diagnose a failing service live, read-only: events, deployments, stopped tasks, targets.
+
+    `extra_signals` are messages from elsewhere about this service (a saved EventBridge event).
+    """
     kb = knowledge or load_knowledge()
     ref = parse_service_ref(service, cluster)
-    aws = _reader(reader, session, region or ref.region, profile, endpoint_url, role_arn)
+    aws = reader_for(
+        reader,
+        session=session,
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        role_arn=role_arn,
+        region_hint=ref.region,
+    )
     services, missing = describe_services(aws, ref.cluster, [ref.name], ref.region)
     if not services or missing:
         raise AwsSetupError(
@@ -285,31 +327,31 @@ def diagnose_service(
         raise AwsSetupError(f"cannot list the service's stopped tasks: {err}") from err
     mine = [t for t in tasks if t.get("group") == f"service:{ref.name}"]
     svc = ServiceSnapshot(aws, raw, region_name, account)
-    run = _run_service(svc, mine, [t for t in mine if _is_failure(t, kb)], kb)
-    verdicts = _verdicts(run.results, run.matches, kb, run.graph, run.svc.arn)
-    groups = _with_causes(run, verdicts.roots)
-    return Diagnosis(
-        subject=Subject(
-            type="service",
-            arn=run.svc.arn,
-            cluster=parse_arn_subject(run.svc.cluster_arn),
-            service=run.svc.name,
-            region=region_name,
-            account=account or None,
+    failed = [t for t in mine if _is_failure(t, kb)]
+    run = _run_service(svc, mine, failed, kb, extra_signals, thorough)
+    diagnosis = assemble(
+        Collected(
+            subject=Subject(
+                type=SubjectType.SERVICE,
+                arn=run.svc.arn,
+                cluster=cluster_name(run.svc.cluster_arn),
+                service=run.svc.name,
+                region=region_name,
+                account=account or None,
+            ),
+            signals=tuple(run.signals),
+            matches=tuple(run.matches),
+            results=tuple(run.results),
+            graph=run.graph,
+            path=run.path,
+            symptoms=_symptom_checks(),
+            facts=run.facts,
+            notes=tuple(run.notes),
+            api_calls=aws.api_calls,
         ),
-        signals=tuple(run.signals),
-        matches=tuple(run.matches),
-        root_causes=tuple(verdicts.roots),
-        consequences=tuple(verdicts.consequences),
-        ruled_out=tuple(verdicts.ruled_out),
-        checks=tuple(verdicts.results),
-        data_gaps=tuple(verdicts.gaps),
-        hypotheses=_hypotheses(run.matches, kb, run.facts, verdicts.statuses),
-        api_calls=aws.api_calls,
-        offline=False,
-        notes=tuple(run.notes),
-        failure_groups=tuple(groups),
+        kb,
     )
+    return replace(diagnosis, failure_groups=tuple(_with_causes(run, diagnosis.root_causes)))
 
 
 # -- cluster scan ------------------------------------------------------------------------------
@@ -345,6 +387,12 @@ def _symptoms(svc: ServiceSnapshot, failed: int, kb: KnowledgeBase, now: float) 
     return problems
 
 
+def _cluster_region(cluster: str | None) -> str | None:
+    """The region of a cluster ARN (`scan --cluster arn:...` needs no --region)."""
+    arn = parse_arn(cluster) if cluster else None
+    return arn.region if arn else None
+
+
 def _cluster_names(aws: Reader, cluster: str | None, region: str | None) -> list[str]:
     if cluster:
         return [parse_cluster_name(cluster)]
@@ -358,7 +406,7 @@ def scan_cluster(
     cluster: str | None = None,
     *,
     all_clusters: bool = False,
-    session: object | None = None,
+    session: boto3.session.Session | None = None,
     region: str | None = None,
     profile: str | None = None,
     endpoint_url: str | None = None,
@@ -370,7 +418,15 @@ def scan_cluster(
     if not cluster and not all_clusters:
         raise AwsSetupError("name a cluster, or scan all clusters")
     kb = knowledge or load_knowledge()
-    aws = _reader(reader, session, region, profile, endpoint_url, role_arn)
+    aws = reader_for(
+        reader,
+        session=session,
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        role_arn=role_arn,
+        region_hint=_cluster_region(cluster),
+    )
     account = aws.account or ""
     region_name = aws.region
     now = datetime.now(UTC).timestamp()
@@ -380,7 +436,7 @@ def scan_cluster(
     for name in _cluster_names(aws, cluster, region):
         arns = list_service_names(aws, name, region)
         if not arns:
-            notes.append(f"cluster {parse_arn_subject(name)} has no services")
+            notes.append(f"cluster {cluster_name(name)} has no services")
             continue
         services, _ = describe_services(aws, name, arns, region)
         try:
@@ -415,51 +471,53 @@ def scan_cluster(
     signals: list[Signal] = []
     matches: list[Match] = []
     results: list[CheckResult] = []
-    groups: list[FailureGroup] = []
     for run in runs:
         offset = len(signals)
         signals.extend(run.signals)
         matches.extend(replace(m, signal=m.signal + offset) for m in run.matches)
         results.extend(run.results)
-    verdicts = _verdicts(results, matches, kb)
+    unhealthy = sum(1 for s in statuses if not s.healthy)
+    notes.insert(0, f"{len(statuses)} service(s) scanned, {unhealthy} unhealthy")
+    facts = runs[0].facts if len(runs) == 1 else {"region": region_name, "account": account}
+    diagnosis = assemble(
+        Collected(
+            subject=Subject(
+                type=SubjectType.CLUSTER,
+                arn=None,
+                cluster=cluster_name(cluster) if cluster else None,
+                region=region_name,
+                account=account or None,
+            ),
+            signals=tuple(signals),
+            matches=tuple(matches),
+            results=tuple(results),
+            symptoms=_symptom_checks(),
+            facts=facts,
+            notes=tuple(notes),
+            api_calls=aws.api_calls,
+        ),
+        kb,
+    )
     # Which services each root cause breaks: a shared endpoint can break twelve of them.
     affected: dict[str, list[str]] = {}
     causes_of: dict[str, list[str]] = {}
+    groups: list[FailureGroup] = []
     for run in runs:
         mine = {f"{r.kind}:{r.resource}" for r in run.results if r.status is Status.CONFIRMED}
-        for finding in verdicts.roots:
+        for finding in diagnosis.root_causes:
             if finding.key in mine:
                 affected.setdefault(finding.key, []).append(run.svc.name)
                 causes_of.setdefault(run.svc.name, []).append(finding.key)
-        groups.extend(_with_causes(run, verdicts.roots))
+        groups.extend(_with_causes(run, diagnosis.root_causes))
     roots = sorted(
-        (replace(f, affected=tuple(affected.get(f.key, ()))) for f in verdicts.roots),
+        (replace(f, affected=tuple(affected.get(f.key, ()))) for f in diagnosis.root_causes),
         key=lambda f: -len(f.affected),
     )
     statuses = [replace(s, causes=tuple(causes_of.get(s.name, ()))) for s in statuses]
     statuses.sort(key=lambda s: (s.healthy, s.name))
-    unhealthy = sum(1 for s in statuses if not s.healthy)
-    notes.insert(0, f"{len(statuses)} service(s) scanned, {unhealthy} unhealthy")
-    facts = runs[0].facts if len(runs) == 1 else {"region": region_name, "account": account}
-    return Diagnosis(
-        subject=Subject(
-            type="cluster",
-            arn=None,
-            cluster=parse_arn_subject(cluster) if cluster else None,
-            region=region_name,
-            account=account or None,
-        ),
-        signals=tuple(signals),
-        matches=tuple(matches),
+    return replace(
+        diagnosis,
         root_causes=tuple(roots),
-        consequences=tuple(verdicts.consequences),
-        ruled_out=tuple(verdicts.ruled_out),
-        checks=tuple(verdicts.results),
-        data_gaps=tuple(verdicts.gaps),
-        hypotheses=_hypotheses(matches, kb, facts, verdicts.statuses),
-        api_calls=aws.api_calls,
-        offline=False,
-        notes=tuple(notes),
         failure_groups=tuple(groups),
         services=tuple(statuses),
     )

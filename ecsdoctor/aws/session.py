@@ -53,3 +53,19 @@ def open_reader(access: AwsAccess, region_hint: str | None = None) -> Reader:
             session, access.role_arn, chosen, endpoint_url=access.endpoint_url
         )
     return AwsReader(session, region=chosen, endpoint_url=access.endpoint_url)
+
+
+def reader_for(
+    reader: Reader | None = None,
+    *,
+    session: boto3.session.Session | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    region_hint: str | None = None,
+) -> Reader:
+    """The caller's reader when given (a replay, a recording, a test double), else a live one."""
+    if reader is not None:
+        return reader
+    return open_reader(AwsAccess(session, region, profile, endpoint_url, role_arn), region_hint)

@@ -11,13 +11,30 @@ from ecsdoctor.checks import (
     placement,
     secrets,
 )
-from ecsdoctor.checks.base import REGISTRY, Check, CheckContext, ServiceContext, run_check
+from ecsdoctor.checks.base import (
+    REGISTRY,
+    AnyCheck,
+    Check,
+    CheckContext,
+    Scope,
+    ServiceContext,
+    check_id_of,
+    checks_in,
+    declared_reads,
+    service_checks,
+    task_checks,
+)
 
 __all__ = [
     "REGISTRY",
+    "AnyCheck",
     "Check",
     "CheckContext",
+    "Scope",
     "ServiceContext",
+    "check_id_of",
+    "checks_in",
+    "declared_reads",
     "deployment",
     "health",
     "iam",
@@ -26,6 +43,7 @@ __all__ = [
     "logs",
     "network",
     "placement",
-    "run_check",
     "secrets",
+    "service_checks",
+    "task_checks",
 ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
-from ecsdoctor.checks.base import ServiceContext, check, result
-from ecsdoctor.models import CheckResult, Evidence, Status
+from ecsdoctor.checks.base import ServiceContext, check
+from ecsdoctor.kinds import Kind
+from ecsdoctor.models import CheckResult, Evidence, FailureGroup, Status
 
 _DESCRIBE = "ecs:DescribeServices"
 
@@ -17,7 +18,7 @@ def failed_task_count(ctx: ServiceContext) -> int:
     return max(stopped, counted)
 
 
-@check("service_deployment", rank=95, scope="service")
+@check(Kind.SERVICE_DEPLOYMENT, reads=(), rank=95)
 def circuit_breaker_disabled(ctx: ServiceContext) -> list[CheckResult]:
     """Tasks keep failing and the deployment circuit breaker is off, so ECS retries forever."""
     svc = ctx.svc
@@ -35,9 +36,8 @@ def circuit_breaker_disabled(ctx: ServiceContext) -> list[CheckResult]:
     if breaker.get("enable"):
         rollback = "and rolls back" if breaker.get("rollback") else "(without rollback)"
         return [
-            result(
-                "deployment.circuit_breaker_disabled",
-                "service_deployment",
+            ctx.result(
+                Kind.SERVICE_DEPLOYMENT,
                 svc.arn,
                 Status.RULED_OUT,
                 f"Service {svc.name} has the deployment circuit breaker on: a deployment whose "
@@ -46,9 +46,8 @@ def circuit_breaker_disabled(ctx: ServiceContext) -> list[CheckResult]:
             )
         ]
     return [
-        result(
-            "deployment.circuit_breaker_disabled",
-            "service_deployment",
+        ctx.result(
+            Kind.SERVICE_DEPLOYMENT,
             svc.arn,
             Status.CONFIRMED,
             f"Service {svc.name} has the deployment circuit breaker disabled, so ECS keeps "
@@ -65,7 +64,7 @@ def circuit_breaker_disabled(ctx: ServiceContext) -> list[CheckResult]:
     ]
 
 
-@check("service_deployment", rank=40, scope="service")
+@check(Kind.SERVICE_DEPLOYMENT, reads=(), rank=40)
 def deployment_deadlock(ctx: ServiceContext) -> list[CheckResult]:
     """minimumHealthyPercent and maximumPercent leave a rolling deployment no room to move."""
     svc = ctx.svc
@@ -86,9 +85,8 @@ def deployment_deadlock(ctx: ServiceContext) -> list[CheckResult]:
     )
     if keep < desired or ceiling > desired:
         return [
-            result(
-                "deployment.deployment_deadlock",
-                "service_deployment",
+            ctx.result(
+                Kind.SERVICE_DEPLOYMENT,
                 svc.arn,
                 Status.RULED_OUT,
                 f"Service {svc.name} can replace tasks: it may stop down to {keep} or start up to "
@@ -100,9 +98,8 @@ def deployment_deadlock(ctx: ServiceContext) -> list[CheckResult]:
     if not rolling:
         return []
     return [
-        result(
-            "deployment.deployment_deadlock",
-            "service_deployment",
+        ctx.result(
+            Kind.SERVICE_DEPLOYMENT,
             svc.arn,
             Status.CONFIRMED,
             f"Service {svc.name}'s deployment cannot progress: with {desired} desired, "
@@ -119,19 +116,32 @@ def deployment_deadlock(ctx: ServiceContext) -> list[CheckResult]:
     ]
 
 
+#: Knowledge entries that say a load balancer health check failed (a stopped task or an event).
+ELB_HEALTH_ENTRIES = frozenset(
+    {
+        "health.elb_health_check_failed",
+        "service_event.target_unhealthy",
+        "service_event.target_unhealthy_status_code",
+        "service_event.target_unhealthy_timeout",
+    }
+)
+
+
+def _elb_groups(ctx: ServiceContext) -> list[FailureGroup]:
+    """Failure groups whose tasks were stopped by load balancer health checks."""
+    return [
+        g for g in ctx.groups if ctx.group_entries.get(g.reason, frozenset()) & ELB_HEALTH_ENTRIES
+    ]
+
+
 def _elb_failures(ctx: ServiceContext) -> int:
     """Tasks stopped, or events raised, because load balancer health checks failed."""
-    stopped = sum(g.count for g in ctx.groups if "elb health checks" in g.reason.lower())
-    events = sum(
-        1
-        for e in ctx.svc.events
-        if "is unhealthy in (target-group" in str(e.get("message", ""))
-        or "failed elb health checks" in str(e.get("message", "")).lower()
-    )
+    stopped = sum(g.count for g in _elb_groups(ctx))
+    events = sum(1 for entry in ctx.event_entries if entry in ELB_HEALTH_ENTRIES)
     return stopped + events
 
 
-@check("service", rank=30, scope="service")
+@check(Kind.SERVICE, reads=(), rank=30)
 def grace_period_too_short(ctx: ServiceContext) -> list[CheckResult]:
     """Load balancer health checks count against tasks before the application can answer them."""
     svc = ctx.svc
@@ -144,7 +154,7 @@ def grace_period_too_short(ctx: ServiceContext) -> list[CheckResult]:
     container = svc.container_definition(svc.load_balancers[0].get("containerName"))
     health = (container or {}).get("healthCheck") or {}
     start_period = int(health.get("startPeriod") or 0)
-    ran = [g.ran_for for g in ctx.groups if g.ran_for is not None and "elb" in g.reason.lower()]
+    ran = [g.ran_for for g in _elb_groups(ctx) if g.ran_for is not None]
     facts = [
         f"healthCheckGracePeriodSeconds {grace} s"
         + (" (not set)" if svc.grace_period is None else ""),
@@ -162,9 +172,8 @@ def grace_period_too_short(ctx: ServiceContext) -> list[CheckResult]:
     )
     if start_period > grace:
         return [
-            result(
-                "deployment.grace_period_too_short",
-                "service",
+            ctx.result(
+                Kind.SERVICE,
                 svc.arn,
                 Status.CONFIRMED,
                 f"Service {svc.name} gives tasks a {grace} s health check grace period but its "
@@ -180,9 +189,8 @@ def grace_period_too_short(ctx: ServiceContext) -> list[CheckResult]:
         ]
     if grace and ran and grace >= max(ran):
         return [
-            result(
-                "deployment.grace_period_too_short",
-                "service",
+            ctx.result(
+                Kind.SERVICE,
                 svc.arn,
                 Status.RULED_OUT,
                 f"Service {svc.name}'s {grace} s grace period outlasted the failed tasks' run "
@@ -191,9 +199,8 @@ def grace_period_too_short(ctx: ServiceContext) -> list[CheckResult]:
             )
         ]
     return [
-        result(
-            "deployment.grace_period_too_short",
-            "service",
+        ctx.result(
+            Kind.SERVICE,
             svc.arn,
             Status.INCONCLUSIVE,
             f"Service {svc.name} has a {grace} s grace period; whether the application needs "

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from ecsdoctor.checks.base import CheckContext, check, result
+from ecsdoctor.checks.base import CheckContext, check
+from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
 
 _FORMS = ("CMD", "CMD-SHELL", "NONE")
+#: Knowledge entries that say a container health check failed.
+HEALTH_CHECK_ENTRIES = frozenset(
+    {"health.container_health_check_failed", "service_event.container_health_checks_failed"}
+)
 
 
 def _unhealthy(ctx: CheckContext) -> set[str]:
@@ -16,13 +21,12 @@ def _unhealthy(ctx: CheckContext) -> set[str]:
         for c in task.get("containers") or []
         if c.get("healthStatus") == "UNHEALTHY"
     }
-    reason = str(task.get("stoppedReason") or "").lower()
-    if "container health checks" in reason or "failed container health" in reason:
+    if ctx.matched & HEALTH_CHECK_ENTRIES:
         names |= {str(c.get("name")) for c in ctx.snap.containers if c.get("healthCheck")}
     return names
 
 
-@check("container_health_check", rank=40)
+@check(Kind.CONTAINER_HEALTH_CHECK, reads=(), rank=40)
 def health_check_command(ctx: CheckContext) -> list[CheckResult]:
     """The container health check command is malformed, so it can never succeed."""
     names = _unhealthy(ctx)
@@ -40,33 +44,31 @@ def health_check_command(ctx: CheckContext) -> list[CheckResult]:
         problems: list[str] = []
         if command[0] not in _FORMS:
             problems.append(
-                f"the command starts with {command[0]!r}, not CMD or CMD-SHELL, so the agent "
-                "cannot run it"
+                "its first element is not CMD, CMD-SHELL or NONE, so the agent cannot run it"
             )
         elif command[0] == "CMD-SHELL" and len(command) > 2:
             problems.append(
-                "CMD-SHELL is followed by several strings; the shell runs only the first "
-                f"({command[1]!r}) and drops the rest"
+                f"CMD-SHELL is followed by {len(command) - 1} strings; the shell runs only the "
+                "first and drops the rest"
             )
         elif len(command) == 1 and command[0] != "NONE":
             problems.append(f"{command[0]} is given no command to run")
         timeout = int(health.get("timeout") or 5)
         interval = int(health.get("interval") or 30)
-        # Name the program the check runs, never its arguments (they may carry credentials).
-        program = command[1].split()[0][:40] if len(command) > 1 and command[1].split() else ""
-        shown = f"{command[0]} {program}".strip()
+        # Describe the command, never quote it: health checks often carry credentials.
+        form = command[0] if command[0] in _FORMS else "an unknown form of"
+        shown = f"{form} command of {len(command)} element(s)"
         evidence = (
             Evidence(
                 resource,
                 "ecs:DescribeTaskDefinition",
-                f"healthCheck command starts {shown!r}; interval {interval} s, timeout {timeout} s, "
+                f"healthCheck is {shown}; interval {interval} s, timeout {timeout} s, "
                 f"retries {health.get('retries') or 3}, startPeriod {health.get('startPeriod') or 0} s.",
             ),
         )
         out.append(
-            result(
-                "health.health_check_command",
-                "container_health_check",
+            ctx.result(
+                Kind.CONTAINER_HEALTH_CHECK,
                 resource,
                 Status.CONFIRMED if problems else Status.RULED_OUT,
                 (

@@ -10,14 +10,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ecsdoctor.arn import ImageRef
-from ecsdoctor.checks.base import CheckContext, check, gap_result, result
+from ecsdoctor.checks.base import CheckContext, check
+from ecsdoctor.checks.secrets import (
+    kms_key_unusable,
+    parameter_not_found,
+    secret_keys,
+    secret_not_found,
+)
 from ecsdoctor.errors import ApiError, ReadError
 from ecsdoctor.iam_policy import Decision, PolicyDoc, evaluate, trust_allows
-from ecsdoctor.models import CheckResult, Evidence, Status
+from ecsdoctor.kinds import Kind
+from ecsdoctor.models import CheckResult, Evidence, ResultRef, Status
 from ecsdoctor.snapshot import TaskSnapshot
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+#: What evaluating a role's identity policies reads.
+ROLE_POLICY_READS = (
+    "iam:GetRole",
+    "iam:ListAttachedRolePolicies",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+)
 ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
 
 
@@ -32,7 +48,8 @@ def _needs_execution_role(snap: TaskSnapshot) -> list[str]:
     return reasons
 
 
-def _assumable(check_id: str, kind: str, snap: TaskSnapshot, role_arn: str) -> list[CheckResult]:
+def _assumable(ctx: CheckContext, kind: Kind, role_arn: str) -> list[CheckResult]:
+    snap = ctx.snap
     try:
         role = snap.role(role_arn)
     except ApiError as err:
@@ -40,8 +57,7 @@ def _assumable(check_id: str, kind: str, snap: TaskSnapshot, role_arn: str) -> l
             raise
         detail = f"Role {role_arn} named by {snap.task_definition_arn} does not exist."
         return [
-            result(
-                check_id,
+            ctx.result(
                 kind,
                 role_arn,
                 Status.CONFIRMED,
@@ -53,8 +69,7 @@ def _assumable(check_id: str, kind: str, snap: TaskSnapshot, role_arn: str) -> l
     trust = trust_allows(role.get("AssumeRolePolicyDocument") or {}, ECS_TASKS)
     if trust.decision in (Decision.ALLOWED, Decision.CONDITIONAL):
         return [
-            result(
-                check_id,
+            ctx.result(
                 kind,
                 role_arn,
                 Status.RULED_OUT,
@@ -70,8 +85,7 @@ def _assumable(check_id: str, kind: str, snap: TaskSnapshot, role_arn: str) -> l
         f'{{"Service":"{ECS_TASKS}"}},"Action":"sts:AssumeRole"}}]}}\''
     )
     return [
-        result(
-            check_id,
+        ctx.result(
             kind,
             role_arn,
             Status.CONFIRMED,
@@ -82,7 +96,7 @@ def _assumable(check_id: str, kind: str, snap: TaskSnapshot, role_arn: str) -> l
     ]
 
 
-@check("execution_role", rank=5)
+@check(Kind.EXECUTION_ROLE, reads=("iam:GetRole",), rank=5)
 def execution_role_not_assumable(ctx: CheckContext) -> list[CheckResult]:
     """The execution role is missing, does not exist, or does not trust ecs-tasks.amazonaws.com."""
     snap = ctx.snap
@@ -94,9 +108,8 @@ def execution_role_not_assumable(ctx: CheckContext) -> list[CheckResult]:
         td = snap.task_definition_arn
         detail = f"Task definition {td} has no execution role, but it {' and '.join(needs)}."
         return [
-            result(
-                "iam.execution_role_not_assumable",
-                "execution_role",
+            ctx.result(
+                Kind.EXECUTION_ROLE,
                 td,
                 Status.CONFIRMED,
                 detail,
@@ -105,18 +118,18 @@ def execution_role_not_assumable(ctx: CheckContext) -> list[CheckResult]:
                 f"with {EXECUTION_POLICY} attached.",
             )
         ]
-    return _assumable("iam.execution_role_not_assumable", "execution_role", snap, role)
+    return _assumable(ctx, Kind.EXECUTION_ROLE, role)
 
 
-@check("task_role", rank=30)
+@check(Kind.TASK_ROLE, reads=("iam:GetRole",), rank=30)
 def task_role_not_assumable(ctx: CheckContext) -> list[CheckResult]:
     """The task role does not exist or does not trust ecs-tasks.amazonaws.com."""
     role = ctx.snap.task_role_arn
-    return _assumable("iam.task_role_not_assumable", "task_role", ctx.snap, role) if role else []
+    return _assumable(ctx, Kind.TASK_ROLE, role) if role else []
 
 
 #: (action, resource, resource policy, key policy required, results that would explain a denial)
-Ask = tuple[str, str, PolicyDoc | None, bool, tuple[str, ...]]
+Ask = tuple[str, str, PolicyDoc | None, bool, tuple[ResultRef, ...]]
 
 
 def _attach_execution_policy(snap: TaskSnapshot) -> str:
@@ -134,13 +147,13 @@ def _policies(snap: TaskSnapshot, role_arn: str) -> list[PolicyDoc]:
 
 
 def _denials(
-    check_id: str,
-    snap: TaskSnapshot,
+    ctx: CheckContext,
     asks: Sequence[Ask],
     what: str,
     fix: str,
 ) -> list[CheckResult]:
     """Evaluate (action, resource, resource policy, key-policy-required, depends) for the role."""
+    snap = ctx.snap
     role = snap.execution_role_arn
     if role is None or not asks:
         return []
@@ -151,12 +164,12 @@ def _denials(
         if err.code == "NoSuchEntity":
             return []  # reported by execution_role_not_assumable
         raise
-    assumable = f"iam.execution_role_not_assumable:{role}"
-    misplaced = f"iam.execution_policy_on_task_role:{snap.task_role_arn}"
+    assumable = ctx.ref(execution_role_not_assumable, role)
+    misplaced = ctx.ref(execution_policy_on_task_role, str(snap.task_role_arn))
     denied: list[Evidence] = []
     allowed: list[Evidence] = []
     conditional: list[Evidence] = []
-    depends: set[str] = {assumable, misplaced}
+    depends: set[ResultRef] = {assumable, misplaced}
     for action, resource, resource_policy, key_policy_required, deps in asks:
         try:
             verdict = evaluate(
@@ -188,22 +201,20 @@ def _denials(
             f"calls are denied ({actions[0]})"
         )
         return [
-            result(
-                check_id,
-                "execution_role",
+            ctx.result(
+                Kind.EXECUTION_ROLE,
                 role,
                 Status.CONFIRMED,
                 detail,
                 tuple(denied) + tuple(allowed[:3]),
                 fix,
-                tuple(sorted(depends)),
+                tuple(sorted(depends, key=lambda r: r.key)),
             )
         ]
     if conditional:
         return [
-            result(
-                check_id,
-                "execution_role",
+            ctx.result(
+                Kind.EXECUTION_ROLE,
                 role,
                 Status.INCONCLUSIVE,
                 f"Execution role {role} is allowed {what} only under conditions that "
@@ -212,9 +223,8 @@ def _denials(
             )
         ]
     return [
-        result(
-            check_id,
-            "execution_role",
+        ctx.result(
+            Kind.EXECUTION_ROLE,
             role,
             Status.RULED_OUT,
             f"Execution role {role} is allowed {what} (evaluated from its policy documents).",
@@ -239,7 +249,7 @@ def _repository_policy(snap: TaskSnapshot, ref: ImageRef) -> PolicyDoc | None:
     return PolicyDoc(f"resource:repository/{ref.repository}", text) if text else None
 
 
-@check("execution_role", rank=8)
+@check(Kind.EXECUTION_ROLE, reads=(*ROLE_POLICY_READS, "ecr:GetRepositoryPolicy"), rank=8)
 def execution_role_denied_ecr(ctx: CheckContext) -> list[CheckResult]:
     """The execution role's policies do not allow the calls ECS makes to pull from ECR."""
     snap = ctx.snap
@@ -252,12 +262,10 @@ def execution_role_denied_ecr(ctx: CheckContext) -> list[CheckResult]:
         asks.append(("ecr:GetAuthorizationToken", "*", None, False, ()))
         asks.extend((action, repo, policy, False, ()) for action in ECR_PULL)
     fix = _attach_execution_policy(snap)
-    return _denials(
-        "iam.execution_role_denied_ecr", snap, asks, "to pull the image from Amazon ECR", fix
-    )
+    return _denials(ctx, asks, "to pull the image from Amazon ECR", fix)
 
 
-@check("execution_role", rank=9)
+@check(Kind.EXECUTION_ROLE, reads=ROLE_POLICY_READS, rank=9)
 def execution_role_denied_logs(ctx: CheckContext) -> list[CheckResult]:
     """The execution role's policies do not allow writing the awslogs log streams."""
     snap = ctx.snap
@@ -272,12 +280,10 @@ def execution_role_denied_logs(ctx: CheckContext) -> list[CheckResult]:
         if str(options.get("awslogs-create-group", "")).lower() == "true":
             asks.append(("logs:CreateLogGroup", base, None, False, ()))
     fix = _attach_execution_policy(snap)
-    return _denials(
-        "iam.execution_role_denied_logs", snap, asks, "to write its CloudWatch log streams", fix
-    )
+    return _denials(ctx, asks, "to write its CloudWatch log streams", fix)
 
 
-@check("execution_role", rank=9)
+@check(Kind.EXECUTION_ROLE, reads=(*ROLE_POLICY_READS, "secretsmanager:GetResourcePolicy"), rank=9)
 def execution_role_denied_secrets(ctx: CheckContext) -> list[CheckResult]:
     """The execution role's policies do not allow fetching the secrets the containers reference."""
     snap = ctx.snap
@@ -290,7 +296,7 @@ def execution_role_denied_secrets(ctx: CheckContext) -> list[CheckResult]:
                     ref.arn,
                     None,
                     False,
-                    (f"secrets.parameter_not_found:{ref.arn}",),
+                    (ctx.ref(parameter_not_found, ref.arn),),
                 )
             )
         else:
@@ -308,7 +314,7 @@ def execution_role_denied_secrets(ctx: CheckContext) -> list[CheckResult]:
                     ref.arn,
                     policy,
                     False,
-                    (f"secrets.secret_not_found:{ref.arn}",),
+                    (ctx.ref(secret_not_found, ref.arn),),
                 )
             )
     role = snap.execution_role_arn or "<execution-role>"
@@ -317,17 +323,22 @@ def execution_role_denied_secrets(ctx: CheckContext) -> list[CheckResult]:
         f"Add an inline policy to {role} allowing ssm:GetParameters / secretsmanager:GetSecretValue "
         f"on {resources}."
     )
-    return _denials(
-        "iam.execution_role_denied_secrets", snap, asks, "to fetch the task's secrets", fix
-    )
+    return _denials(ctx, asks, "to fetch the task's secrets", fix)
 
 
-@check("execution_role", rank=9)
+@check(
+    Kind.EXECUTION_ROLE,
+    reads=(
+        *ROLE_POLICY_READS,
+        "secretsmanager:DescribeSecret",
+        "ssm:DescribeParameters",
+        "kms:GetKeyPolicy",
+    ),
+    rank=9,
+)
 def execution_role_denied_kms(ctx: CheckContext) -> list[CheckResult]:
     """The execution role cannot kms:Decrypt with the customer key that encrypts a secret."""
     snap = ctx.snap
-    from ecsdoctor.checks.secrets import secret_keys
-
     asks: list[Ask] = []
     for key_arn, region in secret_keys(snap):
         try:
@@ -343,17 +354,15 @@ def execution_role_denied_kms(ctx: CheckContext) -> list[CheckResult]:
                 key_arn,
                 policy,
                 policy is not None,
-                (f"secrets.kms_key_unusable:{key_arn}",),
+                (ctx.ref(kms_key_unusable, key_arn),),
             )
         )
     role = snap.execution_role_arn or "<execution-role>"
     fix = f"Allow kms:Decrypt for {role} on the keys in its inline policy and in the key policies."
-    return _denials(
-        "iam.execution_role_denied_kms", snap, asks, "to decrypt the task's secrets", fix
-    )
+    return _denials(ctx, asks, "to decrypt the task's secrets", fix)
 
 
-@check("task_role", rank=6)
+@check(Kind.TASK_ROLE, reads=("iam:ListAttachedRolePolicies",), rank=6)
 def execution_policy_on_task_role(ctx: CheckContext) -> list[CheckResult]:
     """The managed execution policy is attached to the task role instead of the execution role."""
     snap = ctx.snap
@@ -368,9 +377,8 @@ def execution_policy_on_task_role(ctx: CheckContext) -> list[CheckResult]:
         raise
     if not on_task_role:
         return [
-            result(
-                "iam.execution_policy_on_task_role",
-                "task_role",
+            ctx.result(
+                Kind.TASK_ROLE,
                 task_role,
                 Status.RULED_OUT,
                 f"Task role {task_role} does not carry AmazonECSTaskExecutionRolePolicy.",
@@ -382,12 +390,11 @@ def execution_policy_on_task_role(ctx: CheckContext) -> list[CheckResult]:
         try:
             exec_has = EXECUTION_POLICY in snap.attached_policy_arns(exec_role)
         except ReadError as err:
-            return [gap_result("iam.execution_policy_on_task_role", "task_role", task_role, err)]
+            return [ctx.gap(Kind.TASK_ROLE, task_role, err)]
     if exec_has:
         return [
-            result(
-                "iam.execution_policy_on_task_role",
-                "task_role",
+            ctx.result(
+                Kind.TASK_ROLE,
                 task_role,
                 Status.RULED_OUT,
                 f"AmazonECSTaskExecutionRolePolicy is on task role {task_role}, but execution role "
@@ -406,9 +413,8 @@ def execution_policy_on_task_role(ctx: CheckContext) -> list[CheckResult]:
         f"aws iam detach-role-policy --role-name {task_role.rsplit('/', 1)[-1]} --policy-arn {EXECUTION_POLICY}"
     )
     return [
-        result(
-            "iam.execution_policy_on_task_role",
-            "task_role",
+        ctx.result(
+            Kind.TASK_ROLE,
             task_role,
             Status.CONFIRMED,
             detail,

@@ -8,8 +8,9 @@ import json
 from typing import Any
 
 from ecsdoctor.arn import ImageRef
-from ecsdoctor.checks.base import CheckContext, check, gap_result, result
+from ecsdoctor.checks.base import CheckContext, check
 from ecsdoctor.errors import ApiError, ReadError
+from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
 from ecsdoctor.snapshot import TaskSnapshot
 
@@ -57,7 +58,7 @@ def _moved(snap: TaskSnapshot, ref: ImageRef) -> bool:
         return False
 
 
-@check("image_uri", rank=20)
+@check(Kind.IMAGE_URI, reads=(), rank=20)
 def uri_malformed(ctx: CheckContext) -> list[CheckResult]:
     """A container's image reference is not a valid image URI."""
     out: list[CheckResult] = []
@@ -68,9 +69,8 @@ def uri_malformed(ctx: CheckContext) -> list[CheckResult]:
                 f"Container {container} of {td} names image {image!r}, which is malformed: {ref}."
             )
             out.append(
-                result(
-                    "image.uri_malformed",
-                    "image_uri",
+                ctx.result(
+                    Kind.IMAGE_URI,
                     td,
                     Status.CONFIRMED,
                     detail,
@@ -80,9 +80,8 @@ def uri_malformed(ctx: CheckContext) -> list[CheckResult]:
             )
         else:
             out.append(
-                result(
-                    "image.uri_malformed",
-                    "image_uri",
+                ctx.result(
+                    Kind.IMAGE_URI,
                     td,
                     Status.RULED_OUT,
                     f"Image {image} of container {container} is a well-formed reference.",
@@ -91,7 +90,7 @@ def uri_malformed(ctx: CheckContext) -> list[CheckResult]:
     return out
 
 
-@check("image_uri", rank=15)
+@check(Kind.IMAGE_URI, reads=("ecr:DescribeRepositories",), rank=15)
 def registry_region_mismatch(ctx: CheckContext) -> list[CheckResult]:
     """The image URI names another region or account than where the repository actually is."""
     out: list[CheckResult] = []
@@ -101,7 +100,7 @@ def registry_region_mismatch(ctx: CheckContext) -> list[CheckResult]:
         try:
             exists_there = _repository(snap, ref) is not None
         except ReadError as err:
-            out.append(gap_result("image.registry_region_mismatch", "image_uri", td, err))
+            out.append(ctx.gap(Kind.IMAGE_URI, td, err))
             continue
         if exists_there or not _moved(snap, ref):
             continue
@@ -124,9 +123,8 @@ def registry_region_mismatch(ctx: CheckContext) -> list[CheckResult]:
             f"{snap.account}.dkr.ecr.{snap.region}.amazonaws.com/{ref.repository}:{ref.reference}"
         )
         out.append(
-            result(
-                "image.registry_region_mismatch",
-                "image_uri",
+            ctx.result(
+                Kind.IMAGE_URI,
                 td,
                 Status.CONFIRMED,
                 detail,
@@ -138,7 +136,7 @@ def registry_region_mismatch(ctx: CheckContext) -> list[CheckResult]:
     return out
 
 
-@check("ecr_repository", rank=20)
+@check(Kind.ECR_REPOSITORY, reads=("ecr:DescribeRepositories",), rank=20)
 def repository_not_found(ctx: CheckContext) -> list[CheckResult]:
     """The ECR repository the image names does not exist (did you mean a close name?)."""
     out: list[CheckResult] = []
@@ -148,13 +146,12 @@ def repository_not_found(ctx: CheckContext) -> list[CheckResult]:
         try:
             repo = _repository(snap, ref)
         except ReadError as err:
-            out.append(gap_result("image.repository_not_found", "ecr_repository", arn, err))
+            out.append(ctx.gap(Kind.ECR_REPOSITORY, arn, err))
             continue
         if repo is not None:
             out.append(
-                result(
-                    "image.repository_not_found",
-                    "ecr_repository",
+                ctx.result(
+                    Kind.ECR_REPOSITORY,
                     arn,
                     Status.RULED_OUT,
                     f"Repository {arn} exists.",
@@ -202,9 +199,8 @@ def repository_not_found(ctx: CheckContext) -> list[CheckResult]:
             + f", or create repository {ref.repository} and push the image."
         )
         out.append(
-            result(
-                "image.repository_not_found",
-                "ecr_repository",
+            ctx.result(
+                Kind.ECR_REPOSITORY,
                 arn,
                 Status.CONFIRMED,
                 detail,
@@ -215,7 +211,7 @@ def repository_not_found(ctx: CheckContext) -> list[CheckResult]:
     return out
 
 
-@check("ecr_image", rank=20)
+@check(Kind.ECR_IMAGE, reads=("ecr:DescribeRepositories", "ecr:DescribeImages"), rank=20)
 def tag_not_found(ctx: CheckContext) -> list[CheckResult]:
     """The image tag or digest does not exist in its (existing) ECR repository."""
     out: list[CheckResult] = []
@@ -240,9 +236,8 @@ def tag_not_found(ctx: CheckContext) -> list[CheckResult]:
                     raise
             else:
                 out.append(
-                    result(
-                        "image.tag_not_found",
-                        "ecr_image",
+                    ctx.result(
+                        Kind.ECR_IMAGE,
                         arn,
                         Status.RULED_OUT,
                         f"Image {ref.repository}:{ref.reference} exists in {arn}.",
@@ -258,7 +253,7 @@ def tag_not_found(ctx: CheckContext) -> list[CheckResult]:
                 repositoryName=ref.repository,
             )
         except ReadError as err:
-            out.append(gap_result("image.tag_not_found", "ecr_image", arn, err))
+            out.append(ctx.gap(Kind.ECR_IMAGE, arn, err))
             continue
         images = sorted(images, key=lambda i: str(i.get("imagePushedAt", "")), reverse=True)
         recent = [t for i in images for t in i.get("imageTags", [])][:5]
@@ -280,13 +275,11 @@ def tag_not_found(ctx: CheckContext) -> list[CheckResult]:
             + (f" such as {recent[0]}" if recent else "")
             + ". Check the repository's lifecycle policy if the tag was deleted."
         )
-        out.append(
-            result("image.tag_not_found", "ecr_image", arn, Status.CONFIRMED, detail, evidence, fix)
-        )
+        out.append(ctx.result(Kind.ECR_IMAGE, arn, Status.CONFIRMED, detail, evidence, fix))
     return out
 
 
-@check("ecr_image", rank=25)
+@check(Kind.ECR_IMAGE, reads=("ecr:DescribeImages", "ecr:BatchGetImage"), rank=25)
 def platform_mismatch(ctx: CheckContext) -> list[CheckResult]:
     """The image offers no variant for the task's CPU architecture (runtimePlatform)."""
     snap = ctx.snap
@@ -311,10 +304,10 @@ def platform_mismatch(ctx: CheckContext) -> list[CheckResult]:
         except ApiError as err:
             if err.code in ("RepositoryNotFoundException", "ImageNotFoundException"):
                 continue  # reported by repository_not_found / tag_not_found
-            out.append(gap_result("image.platform_mismatch", "ecr_image", arn, err))
+            out.append(ctx.gap(Kind.ECR_IMAGE, arn, err))
             continue
         except ReadError as err:
-            out.append(gap_result("image.platform_mismatch", "ecr_image", arn, err))
+            out.append(ctx.gap(Kind.ECR_IMAGE, arn, err))
             continue
 
         for image in response.get("images", []):
@@ -332,9 +325,8 @@ def platform_mismatch(ctx: CheckContext) -> list[CheckResult]:
             )
             if wanted in archs:
                 out.append(
-                    result(
-                        "image.platform_mismatch",
-                        "ecr_image",
+                    ctx.result(
+                        Kind.ECR_IMAGE,
                         arn,
                         Status.RULED_OUT,
                         f"Image {ref.repository}:{ref.reference} has a {wanted} variant.",
@@ -346,9 +338,8 @@ def platform_mismatch(ctx: CheckContext) -> list[CheckResult]:
                     f"only offers {', '.join(archs) or 'no platforms'}."
                 )
                 out.append(
-                    result(
-                        "image.platform_mismatch",
-                        "ecr_image",
+                    ctx.result(
+                        Kind.ECR_IMAGE,
                         arn,
                         Status.CONFIRMED,
                         detail,

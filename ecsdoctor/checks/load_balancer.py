@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecsdoctor.checks.base import ServiceContext, check, result
+from ecsdoctor.checks.base import ServiceContext, check
+from ecsdoctor.checks.deployment import grace_period_too_short
+from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
 from ecsdoctor.reachability import sg_allows
 
@@ -43,7 +45,14 @@ def _health_port(group: Raw, container_port: int | None) -> int | None:
     return int(port) if port.isdigit() else None
 
 
-@check("target_group", rank=60, scope="service")
+@check(
+    Kind.TARGET_GROUP,
+    reads=(
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeTargetHealth",
+    ),
+    rank=60,
+)
 def target_health(ctx: ServiceContext) -> list[CheckResult]:
     """The service's targets are unhealthy (or none are registered) in its target groups."""
     svc = ctx.svc
@@ -55,15 +64,10 @@ def target_health(ctx: ServiceContext) -> list[CheckResult]:
             for h in health
             if (h.get("TargetHealth") or {}).get("State") in ("unhealthy", "unavailable")
         ]
-        depends = tuple(
-            f"{check_id}:{resource}"
-            for check_id, resource in (
-                ("load_balancer.health_check_port", arn),
-                ("deployment.grace_period_too_short", svc.arn),
-            )
-        ) + tuple(
-            f"load_balancer.security_group_blocks:{sg}"
-            for sg in svc.awsvpc.get("securityGroups") or []
+        depends = (
+            ctx.ref(health_check_port, arn),
+            ctx.ref(grace_period_too_short, svc.arn),
+            *(ctx.ref(security_group_blocks, sg) for sg in svc.awsvpc.get("securityGroups") or []),
         )
         if bad:
             reasons = sorted(
@@ -78,9 +82,8 @@ def target_health(ctx: ServiceContext) -> list[CheckResult]:
                 for h in bad[:5]
             )
             out.append(
-                result(
-                    "load_balancer.target_health",
-                    "target_group",
+                ctx.result(
+                    Kind.TARGET_GROUP,
                     arn,
                     Status.CONFIRMED,
                     f"{len(bad)} of {len(health)} target(s) of {group.get('TargetGroupName')} are "
@@ -99,9 +102,8 @@ def target_health(ctx: ServiceContext) -> list[CheckResult]:
             )
         elif not health and svc.running > 0:
             out.append(
-                result(
-                    "load_balancer.target_health",
-                    "target_group",
+                ctx.result(
+                    Kind.TARGET_GROUP,
                     arn,
                     Status.CONFIRMED,
                     f"Target group {group.get('TargetGroupName')} has no registered targets while "
@@ -116,9 +118,8 @@ def target_health(ctx: ServiceContext) -> list[CheckResult]:
             )
         elif health:
             out.append(
-                result(
-                    "load_balancer.target_health",
-                    "target_group",
+                ctx.result(
+                    Kind.TARGET_GROUP,
                     arn,
                     Status.RULED_OUT,
                     f"All {len(health)} target(s) of {group.get('TargetGroupName')} are healthy "
@@ -129,7 +130,7 @@ def target_health(ctx: ServiceContext) -> list[CheckResult]:
     return out
 
 
-@check("target_group", rank=25, scope="service")
+@check(Kind.TARGET_GROUP, reads=("elasticloadbalancing:DescribeTargetGroups",), rank=25)
 def health_check_port(ctx: ServiceContext) -> list[CheckResult]:
     """The target group checks or routes to a port, or target type, the task does not serve."""
     svc = ctx.svc
@@ -176,9 +177,8 @@ def health_check_port(ctx: ServiceContext) -> list[CheckResult]:
         )
         if problems:
             out.append(
-                result(
-                    "load_balancer.health_check_port",
-                    "target_group",
+                ctx.result(
+                    Kind.TARGET_GROUP,
                     arn,
                     Status.CONFIRMED,
                     f"Target group {group.get('TargetGroupName')} cannot reach the task: "
@@ -194,9 +194,8 @@ def health_check_port(ctx: ServiceContext) -> list[CheckResult]:
             )
         else:
             out.append(
-                result(
-                    "load_balancer.health_check_port",
-                    "target_group",
+                ctx.result(
+                    Kind.TARGET_GROUP,
                     arn,
                     Status.RULED_OUT,
                     f"Target group {group.get('TargetGroupName')} checks port {health} on container "
@@ -209,7 +208,16 @@ def health_check_port(ctx: ServiceContext) -> list[CheckResult]:
     return out
 
 
-@check("security_group", rank=30, scope="service")
+@check(
+    Kind.SECURITY_GROUP,
+    reads=(
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+    ),
+    rank=30,
+)
 def security_group_blocks(ctx: ServiceContext) -> list[CheckResult]:
     """No task security group lets the load balancer in on the container (health check) port."""
     svc = ctx.svc
@@ -274,12 +282,11 @@ def security_group_blocks(ctx: ServiceContext) -> list[CheckResult]:
             )
             resource = task_groups[0]
             # A health check aimed at the wrong port is blocked too; the port is the cause then.
-            depends = (f"load_balancer.health_check_port:{arn}",) if port != container_port else ()
+            depends = (ctx.ref(health_check_port, arn),) if port != container_port else ()
             if allowing:
                 out.append(
-                    result(
-                        "load_balancer.security_group_blocks",
-                        "security_group",
+                    ctx.result(
+                        Kind.SECURITY_GROUP,
                         resource,
                         Status.RULED_OUT,
                         f"Security group {allowing[0]} lets load balancer "
@@ -289,9 +296,8 @@ def security_group_blocks(ctx: ServiceContext) -> list[CheckResult]:
                 )
             else:
                 out.append(
-                    result(
-                        "load_balancer.security_group_blocks",
-                        "security_group",
+                    ctx.result(
+                        Kind.SECURITY_GROUP,
                         resource,
                         Status.CONFIRMED,
                         f"No security group of service {svc.name}'s tasks ({', '.join(task_groups)}) "
@@ -311,7 +317,15 @@ def security_group_blocks(ctx: ServiceContext) -> list[CheckResult]:
     return out
 
 
-@check("load_balancer", rank=35, scope="service")
+@check(
+    Kind.LOAD_BALANCER,
+    reads=(
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "ec2:DescribeSubnets",
+    ),
+    rank=35,
+)
 def availability_zones(ctx: ServiceContext) -> list[CheckResult]:
     """The service runs tasks in Availability Zones its load balancer is not enabled for."""
     svc = ctx.svc
@@ -341,9 +355,8 @@ def availability_zones(ctx: ServiceContext) -> list[CheckResult]:
                 ),
             )
             out.append(
-                result(
-                    "load_balancer.availability_zones",
-                    "load_balancer",
+                ctx.result(
+                    Kind.LOAD_BALANCER,
                     lb_arn,
                     Status.CONFIRMED if outside else Status.RULED_OUT,
                     (

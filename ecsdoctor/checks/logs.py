@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from ecsdoctor.checks.base import CheckContext, check, gap_result, result
+from ecsdoctor.checks.base import CheckContext, check
 from ecsdoctor.errors import ReadError
+from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
 
 
-@check("log_group", rank=20)
+@check(Kind.LOG_GROUP, reads=("logs:DescribeLogGroups",), rank=20)
 def log_group_missing(ctx: CheckContext) -> list[CheckResult]:
     """The awslogs log group does not exist and the driver is not told to create it."""
     snap = ctx.snap
@@ -25,13 +26,12 @@ def log_group_missing(ctx: CheckContext) -> list[CheckResult]:
                 "logs", "DescribeLogGroups", "logGroups", region=region, logGroupNamePrefix=group
             )
         except ReadError as err:
-            out.append(gap_result("logs.log_group_missing", "log_group", arn, err))
+            out.append(ctx.gap(Kind.LOG_GROUP, arn, err))
             continue
         if any(g.get("logGroupName") == group for g in groups):
             out.append(
-                result(
-                    "logs.log_group_missing",
-                    "log_group",
+                ctx.result(
+                    Kind.LOG_GROUP,
                     arn,
                     Status.RULED_OUT,
                     f"Log group {group} exists in {region}.",
@@ -40,9 +40,8 @@ def log_group_missing(ctx: CheckContext) -> list[CheckResult]:
             continue
         if str(options.get("awslogs-create-group", "")).lower() == "true":
             out.append(
-                result(
-                    "logs.log_group_missing",
-                    "log_group",
+                ctx.result(
+                    Kind.LOG_GROUP,
                     arn,
                     Status.RULED_OUT,
                     f"Log group {group} does not exist yet, but awslogs-create-group lets the "
@@ -55,9 +54,8 @@ def log_group_missing(ctx: CheckContext) -> list[CheckResult]:
             "exist, and awslogs-create-group is not set."
         )
         out.append(
-            result(
-                "logs.log_group_missing",
-                "log_group",
+            ctx.result(
+                Kind.LOG_GROUP,
                 arn,
                 Status.CONFIRMED,
                 detail,

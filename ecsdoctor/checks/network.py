@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from ecsdoctor.arn import ImageRef
-from ecsdoctor.checks.base import CheckContext, check, result
-from ecsdoctor.models import CheckResult, Evidence, Status
+from ecsdoctor.checks.base import CheckContext, check
+from ecsdoctor.checks.image import registry_region_mismatch
+from ecsdoctor.kinds import Kind
+from ecsdoctor.models import CheckResult, Evidence, ResultRef, Status
 from ecsdoctor.reachability import Destination, Reachability, evaluate
+
+#: What evaluating a path from the task's ENI reads: subnets, route tables, NAT gateways,
+#: endpoints and their DNS settings, security groups, network ACLs, prefix lists.
+NETWORK_READS = (
+    "ec2:DescribeSubnets",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeNatGateways",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeVpcAttribute",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribePrefixLists",
+)
 
 
 def _verdicts(
-    check_id: str, ctx: CheckContext, reach: Reachability | None, depends_on: tuple[str, ...] = ()
+    ctx: CheckContext, reach: Reachability | None, depends_on: tuple[ResultRef, ...] = ()
 ) -> list[CheckResult]:
     if reach is None:
         return []
@@ -17,9 +32,8 @@ def _verdicts(
     if reach.reachable and reach.chosen:
         facts = tuple(Evidence(r.resource, r.source, r.fact) for r in reach.chosen.requirements)
         return [
-            result(
-                check_id,
-                "route_table",
+            ctx.result(
+                Kind.ROUTE_TABLE,
                 reach.route_table,
                 Status.RULED_OUT,
                 f"The task can reach {label} through its {reach.chosen.name} path.",
@@ -29,9 +43,8 @@ def _verdicts(
     if reach.no_route is not None:
         r = reach.no_route
         return [
-            result(
-                check_id,
-                r.kind,
+            ctx.result(
+                Kind(r.kind),
                 r.resource,
                 Status.CONFIRMED,
                 r.fact,
@@ -56,9 +69,8 @@ def _verdicts(
     for r in path.failing:
         detail = f"The task cannot reach {label} through its {path.name} path: {r.fact}"
         out.append(
-            result(
-                check_id,
-                r.kind,
+            ctx.result(
+                Kind(r.kind),
                 r.resource,
                 Status.CONFIRMED,
                 detail,
@@ -74,7 +86,7 @@ def _ecr_images(ctx: CheckContext) -> list[ImageRef]:
     return [ref for _, _, ref in ctx.snap.images() if isinstance(ref, ImageRef) and ref.is_ecr]
 
 
-@check("route_table", rank=10)
+@check(Kind.ROUTE_TABLE, reads=NETWORK_READS, rank=10)
 def ecr_unreachable(ctx: CheckContext) -> list[CheckResult]:
     """The task's network has no complete path to the Amazon ECR registry of its images."""
     out: list[CheckResult] = []
@@ -87,12 +99,12 @@ def ecr_unreachable(ctx: CheckContext) -> list[CheckResult]:
         dest = Destination(
             f"Amazon ECR ({ref.registry})", ref.ecr_region, ("ecr.api", "ecr.dkr"), True
         )
-        depends = (f"image.registry_region_mismatch:{ctx.snap.task_definition_arn}",)
-        out.extend(_verdicts("network.ecr_unreachable", ctx, evaluate(ctx.snap, dest), depends))
+        depends = (ctx.ref(registry_region_mismatch, ctx.snap.task_definition_arn),)
+        out.extend(_verdicts(ctx, evaluate(ctx.snap, dest), depends))
     return out
 
 
-@check("route_table", rank=10)
+@check(Kind.ROUTE_TABLE, reads=NETWORK_READS, rank=10)
 def internet_unreachable(ctx: CheckContext) -> list[CheckResult]:
     """The task pulls from a public registry (Docker Hub, ghcr.io...) but has no internet path."""
     hosts = sorted(
@@ -105,10 +117,10 @@ def internet_unreachable(ctx: CheckContext) -> list[CheckResult]:
     if not hosts:
         return []
     dest = Destination(", ".join(hosts), None, ())
-    return _verdicts("network.internet_unreachable", ctx, evaluate(ctx.snap, dest))
+    return _verdicts(ctx, evaluate(ctx.snap, dest))
 
 
-@check("route_table", rank=12)
+@check(Kind.ROUTE_TABLE, reads=NETWORK_READS, rank=12)
 def logs_unreachable(ctx: CheckContext) -> list[CheckResult]:
     """The task's network has no complete path to CloudWatch Logs for its awslogs driver."""
     regions = sorted(
@@ -117,11 +129,11 @@ def logs_unreachable(ctx: CheckContext) -> list[CheckResult]:
     out: list[CheckResult] = []
     for region in regions:
         dest = Destination(f"CloudWatch Logs in {region}", region, ("logs",))
-        out.extend(_verdicts("network.logs_unreachable", ctx, evaluate(ctx.snap, dest)))
+        out.extend(_verdicts(ctx, evaluate(ctx.snap, dest)))
     return out
 
 
-@check("route_table", rank=12)
+@check(Kind.ROUTE_TABLE, reads=NETWORK_READS, rank=12)
 def secrets_unreachable(ctx: CheckContext) -> list[CheckResult]:
     """The task's network has no complete path to Secrets Manager or SSM for its secrets."""
     needs = sorted({(ref.store, ref.region) for ref in ctx.snap.secret_refs()})
@@ -129,5 +141,5 @@ def secrets_unreachable(ctx: CheckContext) -> list[CheckResult]:
     for store, region in needs:
         label = "AWS Secrets Manager" if store == "secretsmanager" else "AWS Systems Manager"
         dest = Destination(f"{label} in {region}", region, (store,))
-        out.extend(_verdicts("network.secrets_unreachable", ctx, evaluate(ctx.snap, dest)))
+        out.extend(_verdicts(ctx, evaluate(ctx.snap, dest)))
     return out

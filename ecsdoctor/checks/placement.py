@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecsdoctor.checks.base import ServiceContext, check, result
+from ecsdoctor.checks.base import ServiceContext, check
+from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
 
 Raw = Mapping[str, Any]
@@ -33,16 +34,28 @@ def _runs_on(ctx: ServiceContext, fargate: bool) -> bool:
     )
 
 
+#: Knowledge entries of service events that say ECS could not place a task.
+PLACEMENT_ENTRIES = frozenset(
+    {
+        "service_event.placement_failed",
+        "service_event.insufficient_cpu",
+        "service_event.insufficient_memory",
+        "service_event.no_container_instances",
+        "service_event.no_instance_met_requirements",
+        "service_event.missing_attribute",
+        "service_event.port_in_use",
+        "service_event.capacity_provider_no_instances",
+    }
+)
+
+
 def _placement_trouble(ctx: ServiceContext) -> bool:
     """The service shows it: a placement event, or fewer tasks running than desired."""
-    svc = ctx.svc
-    placement = any(
-        "unable to place a task" in str(e.get("message", "")).lower() for e in svc.events[:20]
-    )
-    return placement or svc.running < svc.desired
+    placement = any(entry in PLACEMENT_ENTRIES for entry in ctx.event_entries)
+    return placement or ctx.svc.running < ctx.svc.desired
 
 
-@check("task_definition", rank=20, scope="service")
+@check(Kind.TASK_DEFINITION, reads=(), rank=20)
 def fargate_size(ctx: ServiceContext) -> list[CheckResult]:
     """The task definition's CPU and memory are not a combination Fargate offers."""
     if not _runs_on(ctx, fargate=True):
@@ -55,9 +68,8 @@ def fargate_size(ctx: ServiceContext) -> list[CheckResult]:
         memory = int(str(definition.get("memory")))
     except ValueError:
         return [
-            result(
-                "placement.fargate_size",
-                "task_definition",
+            ctx.result(
+                Kind.TASK_DEFINITION,
                 arn,
                 Status.CONFIRMED,
                 f"Task definition {arn} sets no task-level cpu and memory, which Fargate requires.",
@@ -77,9 +89,8 @@ def fargate_size(ctx: ServiceContext) -> list[CheckResult]:
     evidence = (Evidence(arn, "ecs:DescribeTaskDefinition", f"cpu {cpu}, memory {memory} MiB."),)
     if valid:
         return [
-            result(
-                "placement.fargate_size",
-                "task_definition",
+            ctx.result(
+                Kind.TASK_DEFINITION,
                 arn,
                 Status.RULED_OUT,
                 f"cpu {cpu} with {memory} MiB is a valid Fargate size.",
@@ -92,9 +103,8 @@ def fargate_size(ctx: ServiceContext) -> list[CheckResult]:
         else "cpu must be one of " + ", ".join(map(str, FARGATE_SIZES))
     )
     return [
-        result(
-            "placement.fargate_size",
-            "task_definition",
+        ctx.result(
+            Kind.TASK_DEFINITION,
             arn,
             Status.CONFIRMED,
             f"Task definition {arn} asks Fargate for cpu {cpu} with {memory} MiB, which Fargate "
@@ -141,7 +151,16 @@ def _remaining(instance: Raw) -> tuple[int, int, set[int]]:
     return cpu, memory, ports
 
 
-@check("container_instance", rank=20, scope="service")
+@check(
+    Kind.CONTAINER_INSTANCE,
+    reads=(
+        "ecs:ListContainerInstances",
+        "ecs:DescribeContainerInstances",
+        "ecs:DescribeCapacityProviders",
+        "ecs:DescribeClusters",
+    ),
+    rank=20,
+)
 def container_instances(ctx: ServiceContext) -> list[CheckResult]:
     """No registered, connected container instance has the CPU, memory, ports or attributes."""
     if not _runs_on(ctx, fargate=False) or not _placement_trouble(ctx):
@@ -149,7 +168,7 @@ def container_instances(ctx: ServiceContext) -> list[CheckResult]:
     svc = ctx.svc
     # A strategy naming an unusable provider explains an empty cluster.
     depends = tuple(
-        f"placement.capacity_provider:{s.get('capacityProvider')}" for s in svc.strategy[:1]
+        ctx.ref(capacity_provider, str(s.get("capacityProvider"))) for s in svc.strategy[:1]
     )
     definition = svc.task_definition()
     cpu, memory, ports = _needs(definition)
@@ -160,9 +179,8 @@ def container_instances(ctx: ServiceContext) -> list[CheckResult]:
     source = "ecs:ListContainerInstances, ecs:DescribeContainerInstances"
     if not instances:
         return [
-            result(
-                "placement.container_instances",
-                "cluster",
+            ctx.result(
+                Kind.CLUSTER,
                 svc.cluster_arn,
                 Status.CONFIRMED,
                 f"Cluster {svc.cluster_arn} has no registered container instances, so service "
@@ -213,9 +231,8 @@ def container_instances(ctx: ServiceContext) -> list[CheckResult]:
     )
     if fits:
         return [
-            result(
-                "placement.container_instances",
-                "container_instance",
+            ctx.result(
+                Kind.CONTAINER_INSTANCE,
                 svc.cluster_arn,
                 Status.RULED_OUT,
                 f"Container instance(s) {', '.join(fits[:5])} can take another task of {svc.name}.",
@@ -223,9 +240,8 @@ def container_instances(ctx: ServiceContext) -> list[CheckResult]:
             )
         ]
     return [
-        result(
-            "placement.container_instances",
-            "container_instance",
+        ctx.result(
+            Kind.CONTAINER_INSTANCE,
             svc.cluster_arn,
             Status.CONFIRMED,
             f"No container instance of cluster {svc.cluster_arn} can take a task of service "
@@ -241,7 +257,9 @@ def container_instances(ctx: ServiceContext) -> list[CheckResult]:
     ]
 
 
-@check("capacity_provider", rank=25, scope="service")
+@check(
+    Kind.CAPACITY_PROVIDER, reads=("ecs:DescribeClusters", "ecs:DescribeCapacityProviders"), rank=25
+)
 def capacity_provider(ctx: ServiceContext) -> list[CheckResult]:
     """The capacity provider strategy names providers the cluster lacks or that are not ACTIVE."""
     svc = ctx.svc
@@ -267,9 +285,8 @@ def capacity_provider(ctx: ServiceContext) -> list[CheckResult]:
     )
     if problems:
         return [
-            result(
-                "placement.capacity_provider",
-                "capacity_provider",
+            ctx.result(
+                Kind.CAPACITY_PROVIDER,
                 names[0],
                 Status.CONFIRMED,
                 f"Service {svc.name}'s capacity provider strategy cannot place tasks: "
@@ -283,9 +300,8 @@ def capacity_provider(ctx: ServiceContext) -> list[CheckResult]:
             )
         ]
     return [
-        result(
-            "placement.capacity_provider",
-            "capacity_provider",
+        ctx.result(
+            Kind.CAPACITY_PROVIDER,
             names[0],
             Status.RULED_OUT,
             f"Capacity providers {', '.join(names)} are associated with the cluster and active.",

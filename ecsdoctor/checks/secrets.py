@@ -6,8 +6,9 @@ secret's JSON key cannot be verified and is never claimed to be.
 
 from __future__ import annotations
 
-from ecsdoctor.checks.base import CheckContext, check, gap_result, result
+from ecsdoctor.checks.base import CheckContext, check
 from ecsdoctor.errors import ApiError, ReadError
+from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
 from ecsdoctor.snapshot import SecretRef, TaskSnapshot
 
@@ -34,7 +35,7 @@ def _secret(snap: TaskSnapshot, ref: SecretRef) -> dict[str, object] | None:
     return secret
 
 
-@check("ssm_parameter", rank=20)
+@check(Kind.SSM_PARAMETER, reads=("ssm:DescribeParameters",), rank=20)
 def parameter_not_found(ctx: CheckContext) -> list[CheckResult]:
     """An SSM parameter named in valueFrom does not exist in its region and account."""
     snap = ctx.snap
@@ -47,13 +48,12 @@ def parameter_not_found(ctx: CheckContext) -> list[CheckResult]:
         try:
             found = _parameter(snap, ref)
         except ReadError as err:
-            out.append(gap_result("secrets.parameter_not_found", "ssm_parameter", ref.arn, err))
+            out.append(ctx.gap(Kind.SSM_PARAMETER, ref.arn, err))
             continue
         if found:
             out.append(
-                result(
-                    "secrets.parameter_not_found",
-                    "ssm_parameter",
+                ctx.result(
+                    Kind.SSM_PARAMETER,
                     ref.arn,
                     Status.RULED_OUT,
                     f"Parameter {ref.lookup} exists in {ref.region}.",
@@ -65,9 +65,8 @@ def parameter_not_found(ctx: CheckContext) -> list[CheckResult]:
             f"({ref.arn}), which does not exist in {ref.region}."
         )
         out.append(
-            result(
-                "secrets.parameter_not_found",
-                "ssm_parameter",
+            ctx.result(
+                Kind.SSM_PARAMETER,
                 ref.arn,
                 Status.CONFIRMED,
                 detail,
@@ -79,7 +78,7 @@ def parameter_not_found(ctx: CheckContext) -> list[CheckResult]:
     return out
 
 
-@check("secret", rank=20)
+@check(Kind.SECRET, reads=("secretsmanager:DescribeSecret",), rank=20)
 def secret_not_found(ctx: CheckContext) -> list[CheckResult]:
     """A Secrets Manager secret named in valueFrom does not exist (or is scheduled for deletion)."""
     snap = ctx.snap
@@ -90,13 +89,12 @@ def secret_not_found(ctx: CheckContext) -> list[CheckResult]:
         try:
             secret = _secret(snap, ref)
         except ReadError as err:
-            out.append(gap_result("secrets.secret_not_found", "secret", ref.arn, err))
+            out.append(ctx.gap(Kind.SECRET, ref.arn, err))
             continue
         if secret and not secret.get("DeletedDate"):
             out.append(
-                result(
-                    "secrets.secret_not_found",
-                    "secret",
+                ctx.result(
+                    Kind.SECRET,
                     ref.arn,
                     Status.RULED_OUT,
                     f"Secret {secret.get('Name')} exists in {ref.region}.",
@@ -112,9 +110,8 @@ def secret_not_found(ctx: CheckContext) -> list[CheckResult]:
             "(a full ARN needs the 6-character suffix; a partial ARN or the name also work)."
         )
         out.append(
-            result(
-                "secrets.secret_not_found",
-                "secret",
+            ctx.result(
+                Kind.SECRET,
                 ref.arn,
                 Status.CONFIRMED,
                 detail,
@@ -150,7 +147,11 @@ def secret_keys(snap: TaskSnapshot) -> list[tuple[str, str]]:
     return sorted(keys.items())
 
 
-@check("kms_key", rank=15)
+@check(
+    Kind.KMS_KEY,
+    reads=("secretsmanager:DescribeSecret", "ssm:DescribeParameters", "kms:DescribeKey"),
+    rank=15,
+)
 def kms_key_unusable(ctx: CheckContext) -> list[CheckResult]:
     """The KMS key that encrypts a secret is disabled, pending deletion or otherwise unusable."""
     snap = ctx.snap
@@ -161,14 +162,13 @@ def kms_key_unusable(ctx: CheckContext) -> list[CheckResult]:
                 "KeyMetadata"
             ]
         except ReadError as err:
-            out.append(gap_result("secrets.kms_key_unusable", "kms_key", key_arn, err))
+            out.append(ctx.gap(Kind.KMS_KEY, key_arn, err))
             continue
         state = str(meta.get("KeyState"))
         if state == "Enabled":
             out.append(
-                result(
-                    "secrets.kms_key_unusable",
-                    "kms_key",
+                ctx.result(
+                    Kind.KMS_KEY,
                     key_arn,
                     Status.RULED_OUT,
                     f"KMS key {key_arn} is enabled.",
@@ -184,9 +184,8 @@ def kms_key_unusable(ctx: CheckContext) -> list[CheckResult]:
             else f"Make KMS key {key_arn} usable (state {state})."
         )
         out.append(
-            result(
-                "secrets.kms_key_unusable",
-                "kms_key",
+            ctx.result(
+                Kind.KMS_KEY,
                 key_arn,
                 Status.CONFIRMED,
                 detail,
