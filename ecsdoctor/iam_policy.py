@@ -693,6 +693,15 @@ def trust_allows(
         )
     if grant is False:
         trusted = _trusted(parse_document(trust_policy), action)
+        if service.lower() in (t.lower() for t in trusted):
+            keys = sorted(ctx)
+            known = ", ".join(f"{k}={','.join(ctx[k])}" for k in keys if k.startswith("aws:source"))
+            return result(
+                Decision.IMPLICIT_DENY,
+                [],
+                f"The trust policy trusts {service} only under conditions this task does not "
+                f"meet ({known or 'its condition keys'}).",
+            )
         if trusted:
             return result(
                 Decision.IMPLICIT_DENY,
