@@ -344,3 +344,26 @@ def registry_label(ref: ImageRef) -> str:
     if ref.is_ecr:
         return f"Amazon ECR in {ref.ecr_region} (account {ref.ecr_account})"
     return PUBLIC_REGISTRIES.get(ref.registry, ref.registry)
+
+
+_LOOKUP = re.compile(
+    r"lookup (?P<host>[A-Za-z0-9._-]+)(?: on (?P<server>[0-9A-Fa-f.:\[\]]+?)(?::53)?)?: "
+    r"(?P<error>no such host|server misbehaving)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DnsFailure:
+    """A name the task could not resolve, from Go's resolver error text in an ECS message."""
+
+    host: str
+    server: str | None  # the resolver that answered, when the message names it
+    error: str  # "no such host" | "server misbehaving"
+
+
+def dns_failure(message: str) -> DnsFailure | None:
+    """`dial tcp: lookup HOST on SERVER:53: no such host` and its variants; None otherwise."""
+    match = _LOOKUP.search(message)
+    if match is None:
+        return None
+    return DnsFailure(match["host"].rstrip("."), match["server"], match["error"])
