@@ -24,7 +24,6 @@ from ecsdoctor.reachability import default_route
 from ecsdoctor.service import ServiceSnapshot
 from ecsdoctor.snapshot import TaskSnapshot
 
-
 #: Kinds that stand for everything beneath them: "the tasks failed to start" puts every
 #: dependency of the task on the failure's path, "the image URI is wrong" only the image.
 AGGREGATE_KINDS = frozenset({Kind.TASK, Kind.SERVICE, Kind.CLUSTER})
