@@ -31,3 +31,27 @@ PULL_DENIED = (
     "User: arn:aws:sts::123456789012:assumed-role/{role}/abc is not authorized to perform: "
     "ecr:BatchGetImage on resource: {repository}"
 )
+# knowledge/resource_init/kms_decrypt_denied.toml (first example)
+KMS_DENIED = (
+    "ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+    "retrieval failed: unable to retrieve secret from asm: service call has been retried 1 "
+    "time(s): failed to fetch secret {secret} from secrets manager: AccessDeniedException: "
+    "Access to KMS is not allowed"
+)
+# github.com/docker-archive/compose-cli/issues/911 (Fargate pull, message shape) and
+# github.com/aws-samples/aws-modern-application-workshop/issues/197 (the resolver's ending)
+DNS_FAILED = (
+    'CannotPullContainerError: failed to resolve ref "{image}": failed to do request: Head '
+    "https://{registry}/v2/web/manifests/v1: dial tcp: lookup {registry} on 10.0.0.2:53: no "
+    "such host"
+)
+# knowledge/container_exit/out_of_memory.toml (first example)
+OOM = "OutOfMemoryError: Container killed due to memory usage"
+# ECS's stopped reason for an essential container exit (knowledge/stop_code/essential_container_exited.toml)
+ESSENTIAL_EXITED = "Essential container in task exited"
+# knowledge/volume/efs_unreachable.toml (first example)
+EFS_UNREACHABLE = (
+    "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: "
+    "stderr: mount.nfs4: Connection reset by peer : unsuccessful EFS utils command execution; "
+    "code: 32"
+)

@@ -4,6 +4,7 @@ each with a healthy decoy that looks wrong but works and must get no root cause.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -263,3 +264,381 @@ def test_logs_endpoint_admitting_by_cidr_is_a_decoy(aws: None, region: str) -> N
         ],
     )
     _healthy(world)
+
+
+# -- 3. endpoint policies ---------------------------------------------------------------------------
+
+
+def _endpoint_policy(world: World, service: str, statement: dict[str, Any]) -> None:
+    endpoint = world.backend("ec2").vpc_end_points[world.ids[f"endpoint.{service}"]]
+    endpoint.policy_document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_s3_endpoint_policy_denies_layers_end_to_end(aws: None, region: str) -> None:
+    world = build(region, "endpoints")
+    _endpoint_policy(
+        world,
+        "s3",
+        {
+            "Sid": "OwnBuckets",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": "arn:aws:s3:::acme-data/*",
+        },
+    )
+    _pull_timeout(world, "52.216.8.1")
+    top = _top(world)
+    assert (top.check, top.kind, top.resource) == (
+        "network.ecr_unreachable",
+        "vpc_endpoint",
+        world.ids["endpoint.s3"],
+    )
+    assert f"s3:GetObject on arn:aws:s3:::prod-{region}-starport-layer-bucket/*" in top.summary
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_ecr_api_endpoint_policy_deny_end_to_end(aws: None, region: str) -> None:
+    world = build(region, "endpoints")
+    _endpoint_policy(
+        world,
+        "ecr.api",
+        {
+            "Sid": "NoTokens",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*",
+        },
+    )
+    world.fail(messages.AUTH_TIMEOUT.format(region=region, ip="10.0.1.11"))
+    top = _top(world)
+    assert (top.kind, top.resource) == ("vpc_endpoint", world.ids["endpoint.ecr.api"])
+    assert "statement NoTokens" in top.summary
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_endpoint_policy_decoy(aws: None, region: str) -> None:
+    world = build(region, "endpoints")
+    _endpoint_policy(
+        world,
+        "s3",
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": [
+                "arn:aws:s3:::acme-data/*",
+                f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*",
+            ],
+        },
+    )
+    _healthy(world)
+
+
+# -- 4. the whole IAM decision -----------------------------------------------------------------------
+
+
+def _boundary(world: World, actions: list[str]) -> str:
+    iam = world.client("iam")
+    arn = iam.create_policy(
+        PolicyName=f"boundary-{world.region}",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["Arn"]
+    iam.put_role_permissions_boundary(
+        RoleName=world.ids["execution_role_name"], PermissionsBoundary=arn
+    )
+    return arn
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_permissions_boundary_end_to_end(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    boundary = _boundary(world, ["logs:*"])
+    world.fail(
+        messages.PULL_DENIED.format(
+            registry=world.ids["registry"],
+            role=world.ids["execution_role_name"],
+            repository=world.ids["repository"],
+        )
+    )
+    top = _top(world)
+    assert (top.check, top.kind, top.resource) == (
+        "iam.execution_role_denied_ecr",
+        "iam_policy",
+        boundary,
+    )
+    assert f"Permissions boundary {boundary}" in top.summary and "boundary denies it" in _evidence(
+        top
+    )
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_permissions_boundary_decoy(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    _boundary(world, ["ecr:*", "logs:*", "secretsmanager:GetSecretValue", "kms:Decrypt"])
+    _healthy(world)
+
+
+def _repository_policy(world: World, statement: dict[str, Any]) -> None:
+    world.client("ecr").set_repository_policy(
+        repositoryName="web",
+        policyText=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_repository_policy_deny_end_to_end(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    _repository_policy(
+        world,
+        {
+            "Sid": "NoPulls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        },
+    )
+    world.fail(
+        messages.PULL_DENIED.format(
+            registry=world.ids["registry"],
+            role=world.ids["execution_role_name"],
+            repository=world.ids["repository"],
+        )
+    )
+    top = _top(world)
+    assert (top.check, top.kind, top.resource) == (
+        "iam.execution_role_denied_ecr",
+        "ecr_repository",
+        world.ids["repository"],
+    )
+    assert "NoPulls" in _evidence(top)
+    assert not any(r.kind == "execution_role" for r in world.diagnose().root_causes)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_repository_policy_decoy(aws: None, region: str) -> None:
+    """A repository policy with a Deny that looks alarming but guards deletion only."""
+    world = build(region, "nat")
+    _repository_policy(
+        world,
+        {
+            "Sid": "NoDelete",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["ecr:DeleteRepository", "ecr:BatchDeleteImage"],
+        },
+    )
+    _healthy(world)
+
+
+def _key_policy(world: World, principal: str) -> None:
+    world.client("kms").put_key_policy(
+        KeyId=world.ids["kms_key"],
+        PolicyName="default",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "Admins",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": principal},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                ],
+            }
+        ),
+    )
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_key_policy_without_delegation_end_to_end(aws: None, region: str) -> None:
+    world = build(region, "nat", secrets=True)
+    _key_policy(world, "arn:aws:iam::123456789012:role/key-admin")
+    world.fail(messages.KMS_DENIED.format(secret=world.ids["secret"]))
+    top = _top(world)
+    assert (top.check, top.kind, top.resource) == (
+        "iam.execution_role_denied_kms",
+        "kms_key",
+        world.ids["kms_key"],
+    )
+    assert "neither allows the principal nor delegates to the account" in _evidence(top)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_key_policy_delegating_to_the_account_is_a_decoy(aws: None, region: str) -> None:
+    world = build(region, "nat", secrets=True)
+    _key_policy(world, "arn:aws:iam::123456789012:root")
+    _healthy(world)
+
+
+# -- 5. DNS failures -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_vpc_dns_off_end_to_end(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    world.client("ec2").modify_vpc_attribute(
+        VpcId=world.ids["vpc"], EnableDnsSupport={"Value": False}
+    )
+    world.fail(messages.DNS_FAILED.format(image=world.ids["image"], registry=world.ids["registry"]))
+    top = _top(world)
+    assert (top.check, top.kind, top.resource) == (
+        "network.dns_unresolved",
+        "vpc_dns",
+        world.ids["vpc"],
+    )
+    assert "enableDnsSupport is false." in _evidence(top)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_custom_dhcp_dns_end_to_end(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    ec2 = world.client("ec2")
+    dopt = ec2.create_dhcp_options(
+        DhcpConfigurations=[{"Key": "domain-name-servers", "Values": ["192.168.0.2"]}]
+    )["DhcpOptions"]["DhcpOptionsId"]
+    ec2.associate_dhcp_options(DhcpOptionsId=dopt, VpcId=world.ids["vpc"])
+    world.fail(messages.DNS_FAILED.format(image=world.ids["image"], registry=world.ids["registry"]))
+    top = _top(world)
+    assert (top.kind, top.resource) == ("vpc_dns", dopt)
+    assert "192.168.0.2" in top.summary
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_custom_dhcp_with_amazon_dns_is_a_decoy(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    ec2 = world.client("ec2")
+    dopt = ec2.create_dhcp_options(
+        DhcpConfigurations=[
+            {"Key": "domain-name-servers", "Values": ["AmazonProvidedDNS"]},
+            {"Key": "domain-name", "Values": ["corp.example"]},
+        ]
+    )["DhcpOptions"]["DhcpOptionsId"]
+    ec2.associate_dhcp_options(DhcpOptionsId=dopt, VpcId=world.ids["vpc"])
+    _healthy(world)
+
+
+# -- 7. volumes ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_efs_mount_target_sg_end_to_end(aws: None, region: str) -> None:
+    world = build(region, "nat", efs=True)
+    world.client("ec2").revoke_security_group_ingress(
+        GroupId=world.ids["efs_sg"],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 2049,
+                "ToPort": 2049,
+                "UserIdGroupPairs": [{"GroupId": world.ids["task_sg"]}],
+            }
+        ],
+    )
+    world.fail(messages.EFS_UNREACHABLE)
+    top = _top(world)
+    assert (top.check, top.kind, top.resource) == (
+        "efs.volume_unmountable",
+        "security_group",
+        world.ids["efs_sg"],
+    )
+    assert world.ids["mount_target"] in top.summary and "2049" in top.summary
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_efs_sg_admitting_the_vpc_cidr_is_a_decoy(aws: None, region: str) -> None:
+    world = build(region, "nat", efs=True)
+    ec2 = world.client("ec2")
+    ec2.revoke_security_group_ingress(
+        GroupId=world.ids["efs_sg"],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 2049,
+                "ToPort": 2049,
+                "UserIdGroupPairs": [{"GroupId": world.ids["task_sg"]}],
+            }
+        ],
+    )
+    ec2.authorize_security_group_ingress(
+        GroupId=world.ids["efs_sg"],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 2049,
+                "ToPort": 2049,
+                "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
+            }
+        ],
+    )
+    _healthy(world)
+
+
+# -- 8. the container itself ---------------------------------------------------------------------------
+
+INFRASTRUCTURE = {
+    "route_table",
+    "nat_gateway",
+    "internet_gateway",
+    "vpc_endpoint",
+    "vpc_dns",
+    "security_group",
+    "network_acl",
+    "execution_role",
+    "iam_policy",
+    "ecr_repository",
+    "kms_key",
+    "efs",
+    "public_ip",
+}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_out_of_memory_end_to_end(aws: None, region: str) -> None:
+    world = build(region, "nat", memory=256)
+    world.fail(
+        messages.ESSENTIAL_EXITED,
+        container_reason=messages.OOM,
+        exit_code=137,
+        stop_code="EssentialContainerExited",
+    )
+    top = _top(world)
+    assert (top.check, top.kind, top.resource) == (
+        "container.out_of_memory",
+        "container",
+        f"{world.ids['task_definition']}#app",
+    )
+    assert "hard limit 256 MiB" in top.summary and "task memory 1024 MiB" in top.summary
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_application_crash_gets_no_infrastructure_cause(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    world.fail(
+        messages.ESSENTIAL_EXITED,
+        container_reason="",
+        exit_code=1,
+        stop_code="EssentialContainerExited",
+    )
+    diagnosis = world.diagnose()
+    assert diagnosis.root_causes and {r.kind for r in diagnosis.root_causes} <= {"container"}
+    assert "exit code 1" in diagnosis.root_causes[0].summary
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_user_stop_with_137_is_a_decoy(aws: None, region: str) -> None:
+    """SIGKILL after a user's stop looks like an OOM kill but is not one."""
+    world = build(region, "nat", memory=256)
+    world.fail(
+        "Task stopped by user", container_reason="", exit_code=137, stop_code="UserInitiated"
+    )
+    assert world.diagnose().root_causes == ()

@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import boto3
@@ -64,7 +65,9 @@ class World:
     def diagnose(self) -> Any:
         from ecsdoctor.diagnose import diagnose_task
 
-        return diagnose_task(self.task_arn, cluster=CLUSTER, reader=self.reader())
+        return diagnose_task(
+            self.task_arn, cluster=CLUSTER, reader=self.reader(), knowledge=knowledge()
+        )
 
     def fail(
         self,
@@ -89,6 +92,20 @@ class World:
 
     def route(self, table: str, destination: str = "0.0.0.0/0") -> Any:
         return self.backend("ec2").route_tables[table]._routes[f"{table}~{destination}"]
+
+
+@cache
+def knowledge() -> Any:
+    """The shipped knowledge plus the entries this branch proposes (tests/walk/knowledge): the
+    failure families issue 11 adds (DNS failures, exec format errors) that link to new checks."""
+    from pathlib import Path
+
+    from ecsdoctor.kb import KnowledgeBase, load_entries
+
+    proposed = load_entries(Path(__file__).parent / "knowledge")
+    shipped = load_entries()
+    ids = {e.id for e in shipped}
+    return KnowledgeBase([*shipped, *(e for e in proposed if e.id not in ids)])
 
 
 def _tag(name: str) -> list[dict[str, Any]]:
