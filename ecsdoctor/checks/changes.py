@@ -52,7 +52,16 @@ def _when(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-@check(Kind.TASK, reads=("cloudtrail:LookupEvents",), rank=90)
+@check(
+    Kind.TASK,
+    reads=(
+        "cloudtrail:LookupEvents",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeRouteTables",
+        "ecs:DescribeTaskDefinition",
+    ),
+    rank=90,
+)
 def recent_changes(ctx: CheckContext) -> list[CheckResult]:
     """Changes in the last 24 hours to the resources the task depends on, with who and when."""
     out: list[CheckResult] = []
