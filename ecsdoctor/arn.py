@@ -210,8 +210,160 @@ def parse_image(image: str) -> ImageRef:
         )
     repository = "/".join(path)
     ecr = _ECR_HOST.match(registry)
-    if ecr:
+    if ecr and _partition_consistent(registry, ecr["region"]):
         return ImageRef(raw, registry, repository, tag, digest, ecr["account"], ecr["region"])
-    if ".dkr.ecr." in registry:
-        raise ValueError(f"registry host {registry!r} looks like Amazon ECR but is malformed")
+    typo = registry_typo(registry)
+    if typo is not None:
+        raise ValueError(typo.sentence)
     return ImageRef(raw, registry, repository, tag, digest)
+
+
+# --- registry hosts (issue 11) ----------------------------------------------------------------------
+# ECR private registries: ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn], exactly
+# (https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html); China regions use
+# the .com.cn domain and only they do.
+
+#: Public registries by their documented hosts; VPC endpoints never serve them.
+PUBLIC_REGISTRIES: dict[str, str] = {
+    "docker.io": "Docker Hub",
+    "registry-1.docker.io": "Docker Hub",
+    "index.docker.io": "Docker Hub",
+    "public.ecr.aws": "Amazon ECR Public",
+    "ghcr.io": "GitHub Container Registry",
+    "quay.io": "Quay.io",
+    "gcr.io": "Google Container Registry",
+    "mcr.microsoft.com": "Microsoft Artifact Registry",
+    "registry.k8s.io": "Kubernetes registry",
+    "registry.gitlab.com": "GitLab Container Registry",
+    "nvcr.io": "NVIDIA NGC",
+    "docker.elastic.co": "Elastic registry",
+}
+
+#: The default repository prefixes ECR's console offers for pull-through cache rules.
+PULL_THROUGH_PREFIXES: dict[str, str] = {
+    "ecr-public": "public.ecr.aws",
+    "docker-hub": "registry-1.docker.io",
+    "quay": "quay.io",
+    "k8s": "registry.k8s.io",
+    "github": "ghcr.io",
+    "azure": "*.azurecr.io",
+    "gitlab": "registry.gitlab.com",
+    "chainguard": "cgr.dev",
+}
+
+_REGION_LABEL = re.compile(r"^(?P<region>(?:[a-z]{2}(?:-gov|-iso[a-z]?)?)-[a-z]+-\d)$")
+_ACCOUNT_LABEL = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryTypo:
+    """A registry host that is almost a real one: what is wrong and the host meant."""
+
+    host: str
+    suggestion: str | None
+    problem: str
+
+    @property
+    def sentence(self) -> str:
+        """The ValueError text image.uri_malformed reports."""
+        meant = f"; did you mean {self.suggestion}?" if self.suggestion else ""
+        return f"registry host {self.host!r} is not a valid registry host: {self.problem}{meant}"
+
+
+def _partition_consistent(host: str, region: str) -> bool:
+    return host.endswith(".cn") == region.startswith("cn-")
+
+
+def registry_typo(host: str) -> RegistryTypo | None:
+    """Is `host` a mistyped ECR or well-known public registry host? None when it is fine or
+    simply unknown (a private registry of the owner's own is not a typo)."""
+    name = host.lower().split(":", 1)[0]
+    if name in PUBLIC_REGISTRIES or name.endswith((".gcr.io", ".pkg.dev", ".azurecr.io")):
+        return None
+    labels = name.split(".")
+    account = next((label for label in labels if _ACCOUNT_LABEL.match(label)), None)
+    region = next(
+        (m["region"] for m in (_REGION_LABEL.match(label) for label in labels) if m), None
+    )
+    ecr_like = any(
+        label in ("ecr", "erc", "ecr-fips", "erc-fips", "dkr", "dkr-ecr", "drk", "dkrecr")
+        for label in labels
+    ) or ("amazonaws" in name or "amazon" in name)
+    if account and ecr_like:
+        match = _ECR_HOST.match(name)
+        if match and _partition_consistent(name, match["region"]):
+            return None
+        fips = "-fips" if "fips" in name else ""
+        suffix = ".amazonaws.com.cn" if region and region.startswith("cn-") else ".amazonaws.com"
+        suggestion = f"{account}.dkr.ecr{fips}.{region}{suffix}" if region else None
+        return RegistryTypo(host, suggestion, _ecr_problem(name, labels, region))
+    close = _closest_public(name)
+    if close is not None:
+        return RegistryTypo(host, close, f"it is one or two characters away from {close}")
+    return None
+
+
+def _ecr_problem(name: str, labels: list[str], region: str | None) -> str:
+    """What exactly deviates from ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]."""
+    if region is None:
+        return "no AWS region in it"
+    if "erc" in labels or "erc-fips" in labels:
+        return "'erc' where Amazon ECR hosts have 'ecr'"
+    if "dkr" not in labels:
+        return "the 'dkr' label is missing (ECR hosts are ACCOUNT.dkr.ecr.REGION.amazonaws.com)"
+    if not (name.endswith(".amazonaws.com") or name.endswith(".amazonaws.com.cn")):
+        return "the domain is not amazonaws.com"
+    if region.startswith("cn-") != name.endswith(".cn"):
+        return (
+            "China regions use amazonaws.com.cn"
+            if region.startswith("cn-")
+            else "only China regions use amazonaws.com.cn"
+        )
+    return "the labels are not ACCOUNT.dkr.ecr.REGION.amazonaws.com in that order"
+
+
+def _closest_public(name: str) -> str | None:
+    import difflib
+
+    if "." not in name:
+        return None
+    found = difflib.get_close_matches(name, list(PUBLIC_REGISTRIES), n=1, cutoff=0.84)
+    return found[0] if found and found[0] != name else None
+
+
+def pull_through_upstream(ref: ImageRef) -> str | None:
+    """The upstream registry of an ECR pull-through cache repository (by its default prefix)."""
+    if not ref.is_ecr:
+        return None
+    first = ref.repository.split("/", 1)[0]
+    return PULL_THROUGH_PREFIXES.get(first) if "/" in ref.repository else None
+
+
+def registry_label(ref: ImageRef) -> str:
+    """A person's name for the registry: "Amazon ECR in us-east-1 (account ...)", "Docker Hub"."""
+    if ref.is_ecr:
+        return f"Amazon ECR in {ref.ecr_region} (account {ref.ecr_account})"
+    return PUBLIC_REGISTRIES.get(ref.registry, ref.registry)
+
+
+_LOOKUP = re.compile(
+    r"lookup (?P<host>[A-Za-z0-9._-]+)(?: on (?P<server>[0-9A-Fa-f.:\[\]]+?)(?::53)?)?: "
+    r"(?P<error>no such host|server misbehaving)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DnsFailure:
+    """A name the task could not resolve, from Go's resolver error text in an ECS message."""
+
+    host: str
+    server: str | None  # the resolver that answered, when the message names it
+    error: str  # "no such host" | "server misbehaving"
+
+
+def dns_failure(message: str) -> DnsFailure | None:
+    """`dial tcp: lookup HOST on SERVER:53: no such host` and its variants; None otherwise."""
+    match = _LOOKUP.search(message)
+    if match is None:
+        return None
+    return DnsFailure(match["host"].rstrip("."), match["server"], match["error"])

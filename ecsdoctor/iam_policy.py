@@ -22,9 +22,27 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Decision", "Evaluation", "PolicyDoc", "evaluate", "parse_document", "trust_allows"]
+if TYPE_CHECKING:
+    from ecsdoctor.aws.protocol import Reader
+
+__all__ = [
+    "Attributed",
+    "Decision",
+    "Evaluation",
+    "PolicyDoc",
+    "SimulatedDecision",
+    "decide",
+    "disagreement",
+    "ecs_trust_context",
+    "endpoint_policy_allows",
+    "evaluate",
+    "parse_document",
+    "scp_denial",
+    "simulate",
+    "trust_allows",
+]
 
 Tri = bool | None  # True, False, or None for "cannot tell without more context"
 _Ctx = Mapping[str, tuple[str, ...]]  # lower-cased condition key -> values; () = known absent
@@ -675,6 +693,15 @@ def trust_allows(
         )
     if grant is False:
         trusted = _trusted(parse_document(trust_policy), action)
+        if service.lower() in (t.lower() for t in trusted):
+            keys = sorted(ctx)
+            known = ", ".join(f"{k}={','.join(ctx[k])}" for k in keys if k.startswith("aws:source"))
+            return result(
+                Decision.IMPLICIT_DENY,
+                [],
+                f"The trust policy trusts {service} only under conditions this task does not "
+                f"meet ({known or 'its condition keys'}).",
+            )
         if trusted:
             return result(
                 Decision.IMPLICIT_DENY,
@@ -720,3 +747,276 @@ def _trusted(doc: Mapping[str, Any], action: str) -> list[str]:
             for values in principal.values():
                 names += [n for n in _strings(values) or [] if n not in names]
     return names
+
+
+# --- beyond identity policies (issue 11) ------------------------------------------------------------
+
+
+def endpoint_policy_allows(
+    document: Mapping[str, Any] | str | None,
+    endpoint: str,
+    action: str,
+    resource: str,
+    *,
+    principal_arn: str | None = None,
+    context: Mapping[str, str | Sequence[str]] | None = None,
+) -> Evaluation:
+    """Whether a VPC endpoint policy lets `action` on `resource` through for the principal.
+
+    An endpoint policy is a resource-style policy on the endpoint: a request passes only when a
+    statement allows it and none denies it; no policy at all means full access (AWS's default).
+    An Allow naming the principal's account admits every principal of that account.
+    https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html
+    """
+    if document is None or document == "" or document == {}:
+        return Evaluation(
+            action,
+            resource,
+            Decision.ALLOWED,
+            (),
+            f"Endpoint {endpoint} has no policy (full access).",
+        )
+    caller = _Caller.parse(principal_arn)
+    ctx = _context(context, caller)
+    doc = PolicyDoc(f"resource:{endpoint}", document)
+    hits = _scan(doc, "resource", action, resource, ctx, _aws_entries(caller))
+    denies = [h for h in hits if not h.allow]
+    allows_ = [h for h in hits if h.allow]
+    deny, grant = _or(h.applies for h in denies), _or(h.applies for h in allows_)
+    name = f"The policy of endpoint {endpoint}"
+    if deny:
+        sure = [h for h in denies if h.applies]
+        label = sure[0].label.rsplit("#", 1)[-1]
+        return Evaluation(
+            action,
+            resource,
+            Decision.EXPLICIT_DENY,
+            tuple(h.label for h in sure),
+            f"{name} denies {action} on {resource} (statement {label}).",
+        )
+    if grant is False:
+        granted = _granted(parse_document(document))
+        scope = f"; it allows only {granted}" if granted else ""
+        return Evaluation(
+            action,
+            resource,
+            Decision.IMPLICIT_DENY,
+            (),
+            f"{name} allows no {action} on {resource}{scope}.",
+        )
+    if deny is None or grant is None:
+        open_ = [h for h in (*denies, *allows_) if h.applies is None]
+        return Evaluation(
+            action,
+            resource,
+            Decision.CONDITIONAL,
+            tuple(h.label for h in open_),
+            f"{name} lets {action} on {resource} through only when {open_[0].why}.",
+        )
+    sure = [h for h in allows_ if h.applies]
+    return Evaluation(
+        action,
+        resource,
+        Decision.ALLOWED,
+        tuple(h.label for h in sure),
+        f"{name} allows {action} on {resource}.",
+    )
+
+
+def _granted(doc: Mapping[str, Any]) -> str:
+    """The Allow statements' action/resource pairs, for an implicit-deny sentence."""
+    parts: list[str] = []
+    for _, _, stmt in _statements(doc):
+        if stmt.get("Effect") != "Allow":
+            continue
+        actions = ", ".join(_strings(stmt.get("Action", stmt.get("NotAction", []))) or [])
+        resources = ", ".join(_strings(stmt.get("Resource", "*")) or [])
+        parts.append(f"{actions} on {resources}")
+    return "; ".join(parts[:3])
+
+
+def ecs_trust_context(account: str, task_arn: str) -> dict[str, str]:
+    """The condition keys ECS sets when it assumes a task or execution role for a task.
+
+    aws:SourceAccount is the task's account and aws:SourceArn an ECS ARN in it (the task's own);
+    trust policies guard against the confused deputy with exactly these two keys:
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
+    """
+    return {"aws:SourceAccount": account, "aws:SourceArn": task_arn}
+
+
+_SCP = re.compile(
+    r"explicit deny in an? (?P<kind>service control policy|resource control policy|"
+    r"permissions boundary|session policy|identity-based policy|resource-based policy)",
+    re.IGNORECASE,
+)
+
+
+def scp_denial(message: str) -> str | None:
+    """ "service control policy" / "resource control policy" when AWS's message says one of them
+    denied the call: they live in the organization's management account, which a member account
+    cannot read, so the finding is a data gap, not the role."""
+    match = _SCP.search(message)
+    if match is None:
+        return None
+    kind = match["kind"].lower()
+    return kind if kind.endswith("control policy") else None
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedDecision:
+    """What iam:SimulatePrincipalPolicy answered for one (action, resource)."""
+
+    action: str
+    resource: str
+    decision: Decision
+    statements: tuple[str, ...]  # SourcePolicyId#... of the matched statements
+
+
+_SIM_DECISIONS = {
+    "allowed": Decision.ALLOWED,
+    "explicitdeny": Decision.EXPLICIT_DENY,
+    "implicitdeny": Decision.IMPLICIT_DENY,
+}
+
+
+def simulate(
+    reader: Reader,
+    role_arn: str,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    *,
+    context: Mapping[str, str] | None = None,
+) -> list[SimulatedDecision] | None:
+    """A second opinion from iam:SimulatePrincipalPolicy; None when simulation is denied or not
+    available (the local evaluation then stands alone). Read-only: simulation changes nothing."""
+    from ecsdoctor.errors import ReadError
+
+    entries = [
+        {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
+        for key, value in (context or {}).items()
+    ]
+    try:
+        results = reader.pages(
+            "iam",
+            "SimulatePrincipalPolicy",
+            "EvaluationResults",
+            PolicySourceArn=role_arn,
+            ActionNames=list(actions),
+            ResourceArns=list(resources),
+            ContextEntries=entries or None,
+        )
+    except ReadError:
+        return None
+    except NotImplementedError:  # moto in-process
+        return None
+    out: list[SimulatedDecision] = []
+    for item in results:
+        decision = _SIM_DECISIONS.get(str(item.get("EvalDecision", "")).lower())
+        if decision is None:
+            continue
+        statements = tuple(
+            f"{s.get('SourcePolicyId', '?')}#{(s.get('StartPosition') or {}).get('Line', '?')}"
+            for s in item.get("MatchedStatements", []) or []
+        )
+        out.append(
+            SimulatedDecision(
+                str(item.get("EvalActionName")),
+                str(item.get("EvalResourceName", "*")),
+                decision,
+                statements,
+            )
+        )
+    return out
+
+
+def disagreement(local: Evaluation, simulated: Sequence[SimulatedDecision]) -> str | None:
+    """A sentence when the simulator and the local evaluation disagree on allowed vs denied.
+
+    CONDITIONAL never disagrees (the local evaluator refused to guess); the simulator cannot see
+    resource policies for roles, so a local deny that only a resource policy explains is recorded
+    but the local answer stays the source.
+    """
+    denied = {Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY}
+    for sim in simulated:
+        if sim.action.lower() != local.action.lower() or sim.resource not in (
+            local.resource,
+            "*",
+        ):
+            continue
+        if local.decision is Decision.CONDITIONAL:
+            return None
+        if (sim.decision in denied) != (local.decision in denied):
+            return (
+                f"iam:SimulatePrincipalPolicy says {sim.decision.value} for {sim.action} on "
+                f"{sim.resource}; the local evaluation of the policy documents says "
+                f"{local.decision.value} ({local.detail})"
+            )
+        return None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Attributed:
+    """An evaluation plus whose policy decided a denial, so the finding lands on that resource:
+    "identity" (the role's own policies), "boundary" (its permissions boundary), "resource"
+    (the repository, key or secret policy), or "" when nothing was denied."""
+
+    evaluation: Evaluation
+    decided_by: str
+
+
+def decide(
+    identity: Sequence[PolicyDoc],
+    action: str,
+    resource: str,
+    *,
+    principal_arn: str | None = None,
+    resource_policy: PolicyDoc | None = None,
+    boundary: PolicyDoc | None = None,
+    context: Mapping[str, str | Sequence[str]] | None = None,
+    same_account: bool = True,
+    resource_policy_required: bool = False,
+) -> Attributed:
+    """`evaluate`, then which policy made the denial: an explicit Deny belongs to the document
+    holding it; an implicit deny belongs to the boundary when the request passes without it,
+    and to the resource policy when the identity policies alone would allow it but the resource
+    (a KMS key, a cross-account repository) neither allows nor delegates."""
+    common: dict[str, Any] = {"principal_arn": principal_arn, "context": context}
+    verdict = evaluate(
+        identity,
+        action,
+        resource,
+        resource_policy=resource_policy,
+        boundary=boundary,
+        same_account=same_account,
+        resource_policy_required=resource_policy_required,
+        **common,
+    )
+    passing = (Decision.ALLOWED, Decision.CONDITIONAL)
+    if verdict.decision in passing:
+        return Attributed(verdict, "")
+    if verdict.decision is Decision.EXPLICIT_DENY:
+        holder = verdict.deciding[0].rsplit("#", 1)[0] if verdict.deciding else ""
+        if resource_policy is not None and holder == resource_policy.name:
+            return Attributed(verdict, "resource")
+        if boundary is not None and holder == boundary.name:
+            return Attributed(verdict, "boundary")
+        return Attributed(verdict, "identity")
+    if boundary is not None:
+        unbounded = evaluate(
+            identity,
+            action,
+            resource,
+            resource_policy=resource_policy,
+            same_account=same_account,
+            resource_policy_required=resource_policy_required,
+            **common,
+        )
+        if unbounded.decision in passing:
+            return Attributed(verdict, "boundary")
+    if resource_policy_required or not same_account:
+        alone = evaluate(identity, action, resource, **common)
+        if alone.decision in passing:
+            return Attributed(verdict, "resource")
+    return Attributed(verdict, "identity")

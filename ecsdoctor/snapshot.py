@@ -554,3 +554,250 @@ class TaskSnapshot:
             )
             if p.get("PolicyArn")
         ]
+
+    # -- the walk beyond the first hop (issue 11) ---------------------------------------------
+    def internet_gateways(self, vpc_id: str) -> list[Raw]:
+        """Internet gateways attached (in any attachment state) to the VPC."""
+        return list(
+            self.reader.pages(
+                "ec2",
+                "DescribeInternetGateways",
+                "InternetGateways",
+                region=self.region,
+                Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}],
+            )
+        )
+
+    def internet_gateway(self, igw_id: str) -> Raw | None:
+        """One internet gateway by id; None when it no longer exists."""
+        try:
+            gateways = self.reader.call(
+                "ec2", "DescribeInternetGateways", region=self.region, InternetGatewayIds=[igw_id]
+            ).get("InternetGateways", [])
+        except ApiError as err:
+            if "NotFound" in err.code:
+                return None
+            raise
+        return gateways[0] if gateways else None
+
+    def managed_prefix_list(self, prefix_list_id: str) -> Raw | None:
+        """A managed prefix list (AWS-managed such as com.amazonaws.REGION.s3, or the customer's)."""
+        try:
+            lists = self.reader.call(
+                "ec2",
+                "DescribeManagedPrefixLists",
+                region=self.region,
+                PrefixListIds=[prefix_list_id],
+            ).get("PrefixLists", [])
+        except ApiError as err:
+            if "NotFound" in err.code:
+                return None
+            raise
+        return lists[0] if lists else None
+
+    def prefix_list_cidrs(self, prefix_list_id: str) -> tuple[str, ...]:
+        """The CIDRs a prefix list stands for (what SG and route evaluation compare against)."""
+        entries = self.reader.pages(
+            "ec2",
+            "GetManagedPrefixListEntries",
+            "Entries",
+            region=self.region,
+            PrefixListId=prefix_list_id,
+        )
+        return tuple(str(e.get("Cidr")) for e in entries if e.get("Cidr"))
+
+    def s3_prefix_list_id(self) -> str | None:
+        """The id of the region's AWS-managed S3 prefix list (the S3 gateway endpoint's target)."""
+        name = f"com.amazonaws.{self.region}.s3"
+        for pl_id, pl_name in self.prefix_lists.items():
+            if pl_name == name:
+                return pl_id
+        return None
+
+    def permissions_boundary(self, role_arn: str) -> tuple[str, Any] | None:
+        """(policy ARN, document) of the role's permissions boundary, when it has one."""
+        boundary = self.role(role_arn).get("PermissionsBoundary") or {}
+        arn = boundary.get("PermissionsBoundaryArn")
+        if not arn:
+            return None
+        return str(arn), self.managed_policy_document(str(arn))
+
+    def managed_policy_document(self, policy_arn: str) -> Any:
+        """The default version's document of a managed policy."""
+        meta = self.reader.call("iam", "GetPolicy", PolicyArn=policy_arn)["Policy"]
+        return self.reader.call(
+            "iam", "GetPolicyVersion", PolicyArn=policy_arn, VersionId=meta["DefaultVersionId"]
+        )["PolicyVersion"]["Document"]
+
+    def repository_policy(self, ref: ImageRef) -> str | None:
+        """The ECR repository's policy text; None when it has none (or does not exist)."""
+        try:
+            text = self.reader.call(
+                "ecr",
+                "GetRepositoryPolicy",
+                region=ref.ecr_region,
+                registryId=ref.ecr_account,
+                repositoryName=ref.repository,
+            ).get("policyText")
+        except ApiError as err:
+            if err.code in ("RepositoryPolicyNotFoundException", "RepositoryNotFoundException"):
+                return None
+            raise
+        return str(text) if text else None
+
+    def key_policy(self, key_arn: str, region: str | None = None) -> str | None:
+        """A KMS key's default key policy text (every key has exactly one)."""
+        try:
+            text = self.reader.call(
+                "kms",
+                "GetKeyPolicy",
+                region=region or self.region,
+                KeyId=key_arn,
+                PolicyName="default",
+            ).get("Policy")
+        except ApiError as err:
+            if err.code == "NotFoundException":
+                return None
+            raise
+        return str(text) if text else None
+
+    def secret_policy(self, secret_arn: str, region: str | None = None) -> str | None:
+        """A Secrets Manager secret's resource policy, when it has one."""
+        try:
+            text = self.reader.call(
+                "secretsmanager",
+                "GetResourcePolicy",
+                region=region or self.region,
+                SecretId=secret_arn,
+            ).get("ResourcePolicy")
+        except ApiError as err:
+            if err.code == "ResourceNotFoundException":
+                return None
+            raise
+        return str(text) if text else None
+
+    def efs_volumes(self) -> list[Raw]:
+        """The task definition's volumes that mount EFS (efsVolumeConfiguration)."""
+        return [
+            v
+            for v in self.task_definition.get("volumes", []) or []
+            if v.get("efsVolumeConfiguration")
+        ]
+
+    def efs_file_system(self, fs_id: str) -> Raw | None:
+        """One EFS file system; None when EFS says it does not exist."""
+        try:
+            systems = self.reader.call(
+                "efs", "DescribeFileSystems", region=self.region, FileSystemId=fs_id
+            ).get("FileSystems", [])
+        except ApiError as err:
+            if err.code == "FileSystemNotFound":
+                return None
+            raise
+        return systems[0] if systems else None
+
+    def efs_mount_targets(self, fs_id: str) -> list[Raw]:
+        """The file system's mount targets (one per AZ at most)."""
+        return list(
+            self.reader.pages(
+                "efs",
+                "DescribeMountTargets",
+                "MountTargets",
+                region=self.region,
+                FileSystemId=fs_id,
+            )
+        )
+
+    def efs_mount_target_groups(self, mount_target_id: str) -> tuple[str, ...]:
+        """Security group ids of one mount target (they decide who may reach NFS 2049)."""
+        response = self.reader.call(
+            "efs",
+            "DescribeMountTargetSecurityGroups",
+            region=self.region,
+            MountTargetId=mount_target_id,
+        )
+        return tuple(str(g) for g in response.get("SecurityGroups", []))
+
+    def efs_access_point(self, access_point_id: str) -> Raw | None:
+        """One EFS access point; None when it does not exist."""
+        try:
+            points = self.reader.call(
+                "efs", "DescribeAccessPoints", region=self.region, AccessPointId=access_point_id
+            ).get("AccessPoints", [])
+        except ApiError as err:
+            if err.code == "AccessPointNotFound":
+                return None
+            raise
+        return points[0] if points else None
+
+    def efs_file_system_policy(self, fs_id: str) -> str | None:
+        """The file system policy; None when the file system has none (the default allows)."""
+        try:
+            text = self.reader.call(
+                "efs", "DescribeFileSystemPolicy", region=self.region, FileSystemId=fs_id
+            ).get("Policy")
+        except ApiError as err:
+            if err.code in ("PolicyNotFound", "FileSystemNotFound"):
+                return None
+            raise
+        return str(text) if text else None
+
+    def recent_changes(self, resource_name: str, hours: int = 24) -> list[Raw]:
+        """CloudTrail management events naming the resource over the last `hours` (newest first).
+
+        LookupEvents is read-only; it fails (CallDenied/CallUnavailable) where not permitted,
+        which callers report as a data gap.
+        """
+        from datetime import UTC, datetime, timedelta
+
+        end = datetime.now(UTC)
+        return list(
+            self.reader.pages(
+                "cloudtrail",
+                "LookupEvents",
+                "Events",
+                region=self.region,
+                LookupAttributes=[
+                    {"AttributeKey": "ResourceName", "AttributeValue": resource_name}
+                ],
+                StartTime=(end - timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0),
+                EndTime=end.replace(second=0, microsecond=0) + timedelta(minutes=1),
+            )
+        )
+
+    def manifest_platforms(self, ref: ImageRef) -> list[tuple[str, str]] | None:
+        """(os, architecture) pairs an ECR image index offers, from its manifest only (never layers).
+
+        None when the image is a single-platform manifest (its platform sits in the config blob,
+        which ecsdoctor does not download) or cannot be read.
+        """
+        import json
+
+        image_id = {"imageDigest": ref.digest} if ref.digest else {"imageTag": ref.reference}
+        response = self.reader.call(
+            "ecr",
+            "BatchGetImage",
+            region=ref.ecr_region,
+            registryId=ref.ecr_account,
+            repositoryName=ref.repository,
+            imageIds=[image_id],
+            acceptedMediaTypes=[
+                "application/vnd.docker.distribution.manifest.list.v2+json",
+                "application/vnd.oci.image.index.v1+json",
+            ],
+        )
+        for image in response.get("images", []):
+            try:
+                manifest = json.loads(image.get("imageManifest", "{}"))
+            except ValueError:
+                return None
+            if "manifests" not in manifest:
+                return None
+            return [
+                (
+                    str((m.get("platform") or {}).get("os", "")),
+                    str((m.get("platform") or {}).get("architecture", "")),
+                )
+                for m in manifest.get("manifests", [])
+            ]
+        return None

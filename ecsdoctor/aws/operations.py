@@ -69,7 +69,8 @@ READ_OPERATIONS: frozenset[str] = frozenset(
     | _ops("application-autoscaling", "DescribeScalableTargets")
     | _ops(
         "elasticfilesystem",
-        "DescribeFileSystems DescribeMountTargets DescribeMountTargetSecurityGroups",
+        "DescribeFileSystems DescribeMountTargets DescribeMountTargetSecurityGroups"
+        " DescribeAccessPoints DescribeFileSystemPolicy",
     )
 )
 

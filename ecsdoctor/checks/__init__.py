@@ -1,7 +1,10 @@
 """Live checks: importing this package registers every check in REGISTRY."""
 
 from ecsdoctor.checks import (
+    changes,
+    container,
     deployment,
+    efs,
     health,
     iam,
     image,
@@ -32,10 +35,13 @@ __all__ = [
     "CheckContext",
     "Scope",
     "ServiceContext",
+    "changes",
     "check_id_of",
     "checks_in",
+    "container",
     "declared_reads",
     "deployment",
+    "efs",
     "health",
     "iam",
     "image",

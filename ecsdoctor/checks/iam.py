@@ -8,6 +8,7 @@ permitted and cannot include resource policies for roles. A Condition never yiel
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ecsdoctor.arn import ImageRef
 from ecsdoctor.checks.base import CheckContext, check
@@ -18,9 +19,19 @@ from ecsdoctor.checks.secrets import (
     secret_not_found,
 )
 from ecsdoctor.errors import ApiError, ReadError
-from ecsdoctor.iam_policy import Decision, PolicyDoc, evaluate, trust_allows
+from ecsdoctor.iam_policy import (
+    Decision,
+    Evaluation,
+    PolicyDoc,
+    decide,
+    disagreement,
+    ecs_trust_context,
+    scp_denial,
+    simulate,
+    trust_allows,
+)
 from ecsdoctor.kinds import Kind
-from ecsdoctor.models import CheckResult, Evidence, ResultRef, Status
+from ecsdoctor.models import CheckResult, DataGap, Evidence, ResultRef, Status
 from ecsdoctor.snapshot import TaskSnapshot
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
@@ -28,6 +39,7 @@ EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionR
 #: What evaluating a role's identity policies reads.
 ROLE_POLICY_READS = (
     "iam:GetRole",
+    "iam:SimulatePrincipalPolicy",
     "iam:ListAttachedRolePolicies",
     "iam:GetPolicy",
     "iam:GetPolicyVersion",
@@ -66,7 +78,11 @@ def _assumable(ctx: CheckContext, kind: Kind, role_arn: str) -> list[CheckResult
                 f"Create role {role_arn} trusting {ECS_TASKS}, or point the task definition at an existing role.",
             )
         ]
-    trust = trust_allows(role.get("AssumeRolePolicyDocument") or {}, ECS_TASKS)
+    trust = trust_allows(
+        role.get("AssumeRolePolicyDocument") or {},
+        ECS_TASKS,
+        context=ecs_trust_context(snap.account, snap.task_arn),
+    )
     if trust.decision in (Decision.ALLOWED, Decision.CONDITIONAL):
         return [
             ctx.result(
@@ -146,13 +162,29 @@ def _policies(snap: TaskSnapshot, role_arn: str) -> list[PolicyDoc]:
     return [PolicyDoc(name, doc) for name, doc in snap.role_policies(role_arn)]
 
 
+_RESOURCE_KINDS = {
+    "ecr": Kind.ECR_REPOSITORY,
+    "kms": Kind.KMS_KEY,
+    "secretsmanager": Kind.SECRET,
+    "ssm": Kind.SSM_PARAMETER,
+}
+
+
+def _boundary(snap: TaskSnapshot, role: str) -> PolicyDoc | None:
+    found = snap.permissions_boundary(role)
+    return PolicyDoc(found[0], found[1]) if found else None
+
+
 def _denials(
     ctx: CheckContext,
     asks: Sequence[Ask],
     what: str,
     fix: str,
 ) -> list[CheckResult]:
-    """Evaluate (action, resource, resource policy, key-policy-required, depends) for the role."""
+    """Evaluate each (action, resource, resource policy, key-policy-required, depends) for the
+    execution role: identity policies, its permissions boundary and the resource's own policy.
+    A denial lands on the policy that decides it: the role, its boundary (iam_policy), or the
+    repository / key / secret whose policy denies or neither allows nor delegates."""
     snap = ctx.snap
     role = snap.execution_role_arn
     if role is None or not asks:
@@ -160,24 +192,28 @@ def _denials(
     try:
         snap.role(role)
         policies = _policies(snap, role)
+        boundary = _boundary(snap, role)
     except ApiError as err:
         if err.code == "NoSuchEntity":
             return []  # reported by execution_role_not_assumable
         raise
-    depends: set[ResultRef] = {ctx.ref(execution_role_not_assumable, role)}
+    assumable = ctx.ref(execution_role_not_assumable, role)
+    depends: set[ResultRef] = {assumable}
     if snap.task_role_arn:
         depends.add(ctx.ref(execution_policy_on_task_role, snap.task_role_arn))
-    denied: list[Evidence] = []
+    denied: dict[tuple[str, str], list[tuple[Evidence, str, str]]] = {}
     allowed: list[Evidence] = []
     conditional: list[Evidence] = []
+    local: list[Evaluation] = []
     for action, resource, resource_policy, key_policy_required, deps in asks:
         try:
-            verdict = evaluate(
+            verdict = decide(
                 policies,
                 action,
                 resource,
                 principal_arn=role,
                 resource_policy=resource_policy,
+                boundary=boundary,
                 resource_policy_required=key_policy_required,
                 same_account=_account(resource) in ("", _account(role)),
             )
@@ -186,31 +222,77 @@ def _denials(
                 Evidence(role, "iam:GetPolicyVersion", f"Unreadable policy document: {err}")
             )
             continue
-        evidence = Evidence(role, "iam:GetRolePolicy/GetPolicyVersion", verdict.detail)
-        if verdict.decision in (Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY):
-            denied.append(evidence)
-            depends.update(deps)
-        elif verdict.decision is Decision.CONDITIONAL:
-            conditional.append(evidence)
-        else:
-            allowed.append(evidence)
-    if denied:
-        actions = sorted({e.detail for e in denied})
-        detail = (
-            f"Execution role {role} is not allowed {what}: {len(denied)} of {len(asks)} required "
-            f"calls are denied ({actions[0]})"
-        )
-        return [
-            ctx.result(
-                Kind.EXECUTION_ROLE,
-                role,
-                Status.CONFIRMED,
-                detail,
-                tuple(denied) + tuple(allowed[:3]),
-                fix,
-                tuple(sorted(depends, key=lambda r: r.key)),
+        decision = verdict.evaluation
+        local.append(decision)
+        if decision.decision in (Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY):
+            if verdict.decided_by == "resource":
+                service = resource.split(":")[2] if resource.count(":") >= 5 else ""
+                target = (str(_RESOURCE_KINDS.get(service, Kind.IAM_POLICY)), resource)
+                source = _RESOURCE_SOURCES.get(service, "iam:GetRolePolicy/GetPolicyVersion")
+            elif verdict.decided_by == "boundary" and boundary is not None:
+                target = (str(Kind.IAM_POLICY), boundary.name)
+                source = "iam:GetRole/GetPolicyVersion"
+            else:
+                target = (str(Kind.EXECUTION_ROLE), role)
+                source = "iam:GetRolePolicy/GetPolicyVersion"
+                depends.update(deps)
+            evidence = Evidence(target[1], source, decision.detail)
+            denied.setdefault(target, []).append((evidence, action, resource))
+        elif decision.decision is Decision.CONDITIONAL:
+            conditional.append(
+                Evidence(role, "iam:GetRolePolicy/GetPolicyVersion", decision.detail)
             )
-        ]
+        else:
+            allowed.append(Evidence(role, "iam:GetRolePolicy/GetPolicyVersion", decision.detail))
+    if denied:
+        second = _second_opinion(snap, role, local)
+        out: list[CheckResult] = []
+        for (kind, resource), items in denied.items():
+            cited = tuple(e for e, _, _ in items)
+            first = items[0][0].detail
+            count = f"{len(items)} of {len(asks)} required calls are denied"
+            if kind == Kind.EXECUTION_ROLE:
+                detail = f"Execution role {role} is not allowed {what}: {count} ({first})"
+                remedy = fix
+                deps_out = tuple(sorted(depends, key=lambda r: r.key))
+            elif kind == Kind.IAM_POLICY:
+                detail = (
+                    f"Permissions boundary {resource} of execution role {role} blocks {what}: "
+                    f"{count} ({first})"
+                )
+                remedy = (
+                    f"Add the denied actions ({', '.join(sorted({a for _, a, _ in items}))}) to "
+                    f"permissions boundary {resource}, or remove the boundary from {role}."
+                )
+                deps_out = (assumable,)
+            else:
+                detail = (
+                    f"The policy of {resource} blocks execution role {role} {what}: {count} "
+                    f"({first})"
+                )
+                remedy = (
+                    f"Edit the resource policy of {resource} to allow {role} "
+                    f"({', '.join(sorted({a for _, a, _ in items}))})"
+                    + (
+                        ", or let it delegate to the account (arn:aws:iam::"
+                        f"{_account(role)}:root) so IAM policies count."
+                        if kind == Kind.KMS_KEY
+                        else "."
+                    )
+                )
+                deps_out = (assumable,)
+            out.append(
+                ctx.result(
+                    Kind(kind),
+                    resource,
+                    Status.CONFIRMED,
+                    detail,
+                    cited + tuple(allowed[:3]) + second,
+                    remedy,
+                    deps_out,
+                )
+            )
+        return out
     if conditional:
         return [
             ctx.result(
@@ -227,10 +309,35 @@ def _denials(
             Kind.EXECUTION_ROLE,
             role,
             Status.RULED_OUT,
-            f"Execution role {role} is allowed {what} (evaluated from its policy documents).",
+            f"Execution role {role} is allowed {what} (evaluated from its policy documents"
+            + (f" and permissions boundary {boundary.name}" if boundary else "")
+            + ").",
             tuple(allowed[:4]),
         )
     ]
+
+
+_RESOURCE_SOURCES = {
+    "ecr": "ecr:GetRepositoryPolicy",
+    "kms": "kms:GetKeyPolicy",
+    "secretsmanager": "secretsmanager:GetResourcePolicy",
+}
+
+
+def _second_opinion(
+    snap: TaskSnapshot, role: str, local: Sequence[Evaluation]
+) -> tuple[Evidence, ...]:
+    """iam:SimulatePrincipalPolicy on the same calls, where permitted; a disagreement becomes
+    evidence, the local evaluation stays the source (simulation cannot see resource policies)."""
+    actions = sorted({e.action for e in local})
+    resources = sorted({e.resource for e in local})
+    simulated = simulate(snap.reader, role, actions, resources)
+    if simulated is None:
+        return ()
+    notes = [note for e in local if (note := disagreement(e, simulated))]
+    if not notes:
+        return (Evidence(role, "iam:SimulatePrincipalPolicy", "The IAM policy simulator agrees."),)
+    return tuple(Evidence(role, "iam:SimulatePrincipalPolicy", n) for n in notes[:3])
 
 
 def _repository_policy(snap: TaskSnapshot, ref: ImageRef) -> PolicyDoc | None:
@@ -432,3 +539,44 @@ def execution_policy_on_task_role(ctx: CheckContext) -> list[CheckResult]:
             fix,
         )
     ]
+
+
+def _reasons(snap: TaskSnapshot) -> list[str]:
+    """The task's own stop and container reasons (the messages ECS wrote for it)."""
+    texts = [str(snap.task.get("stoppedReason") or "")]
+    texts += [str(c.get("reason") or "") for c in snap.task.get("containers", []) or []]
+    return [t for t in texts if t]
+
+
+@check(Kind.IAM_POLICY, reads=(), rank=4)
+def scp_denied(ctx: CheckContext) -> list[CheckResult]:
+    """AWS says a service control policy (or resource control policy) denied a call: those live
+    in the organization's management account, unreadable from here, so this is a data gap and
+    the role is not to blame."""
+    for text in _reasons(ctx.snap):
+        kind = scp_denial(text)
+        if kind is None:
+            continue
+        reason = (
+            f"the message says an explicit deny in a {kind} blocked the call; {kind}s are "
+            "readable only from the organization's management account"
+        )
+        result = ctx.result(
+            Kind.IAM_POLICY,
+            ctx.snap.account or ctx.snap.task_arn,
+            Status.INCONCLUSIVE,
+            f"An AWS Organizations {kind} denies the call, not the task's roles: {reason}. Ask "
+            "the organization's administrators which policy applies to this account.",
+            (Evidence(ctx.snap.task_arn, "stoppedReason", text[:300]),),
+        )
+        return [
+            replace(
+                result,
+                gap=DataGap(
+                    check=result.check,
+                    reason=reason,
+                    permission="organizations:ListPoliciesForTarget (management account)",
+                ),
+            )
+        ]
+    return []

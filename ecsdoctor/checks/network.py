@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from ecsdoctor.arn import ImageRef
+from ecsdoctor.arn import ImageRef, dns_failure, registry_typo
 from ecsdoctor.checks.base import CheckContext, check
 from ecsdoctor.checks.image import registry_region_mismatch
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, ResultRef, Status
-from ecsdoctor.reachability import Destination, Reachability, evaluate
+from ecsdoctor.reachability import (
+    Destination,
+    Reachability,
+    ecr_destination,
+    evaluate,
+    logs_destination,
+    secrets_destination,
+)
 
 #: What evaluating a path from the task's ENI reads: subnets, route tables, NAT gateways,
 #: endpoints and their DNS settings, security groups, network ACLs, prefix lists.
@@ -19,6 +26,9 @@ NETWORK_READS = (
     "ec2:DescribeVpcAttribute",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeNetworkAcls",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeManagedPrefixLists",
+    "ec2:GetManagedPrefixListEntries",
 )
 
 
@@ -95,11 +105,10 @@ def ecr_unreachable(ctx: CheckContext) -> list[CheckResult]:
             continue
         seen.add(ref.registry)
         assert ref.ecr_region is not None
-        dest = Destination(
-            f"Amazon ECR ({ref.registry})", ref.ecr_region, ("ecr.api", "ecr.dkr"), True
-        )
+        dest = ecr_destination(ref.registry, ref.ecr_region, str(ref.repository_arn))
         depends = (ctx.ref(registry_region_mismatch, ctx.snap.task_definition_arn),)
-        out.extend(_verdicts(ctx, evaluate(ctx.snap, dest), depends))
+        ip = ctx.captures.get("ip")
+        out.extend(_verdicts(ctx, evaluate(ctx.snap, dest, ip), depends))
     return out
 
 
@@ -116,18 +125,29 @@ def internet_unreachable(ctx: CheckContext) -> list[CheckResult]:
     if not hosts:
         return []
     dest = Destination(", ".join(hosts), None, ())
-    return _verdicts(ctx, evaluate(ctx.snap, dest))
+    return _verdicts(ctx, evaluate(ctx.snap, dest, ctx.captures.get("ip")))
 
 
 @check(Kind.ROUTE_TABLE, reads=NETWORK_READS, rank=12)
 def logs_unreachable(ctx: CheckContext) -> list[CheckResult]:
     """The task's network has no complete path to CloudWatch Logs for its awslogs driver."""
-    regions = sorted(
-        {str(opts.get("awslogs-region") or ctx.snap.region) for _, opts in ctx.snap.log_configs()}
+    groups = sorted(
+        {
+            (
+                str(opts.get("awslogs-region") or ctx.snap.region),
+                str(opts.get("awslogs-group", "")),
+            )
+            for _, opts in ctx.snap.log_configs()
+        }
     )
     out: list[CheckResult] = []
-    for region in regions:
-        dest = Destination(f"CloudWatch Logs in {region}", region, ("logs",))
+    for region in sorted({r for r, _ in groups}):
+        arns = [
+            f"arn:aws:logs:{region}:{ctx.snap.account}:log-group:{g}"
+            for r, g in groups
+            if r == region
+        ]
+        dest = logs_destination(region, arns[0])
         out.extend(_verdicts(ctx, evaluate(ctx.snap, dest)))
     return out
 
@@ -135,10 +155,133 @@ def logs_unreachable(ctx: CheckContext) -> list[CheckResult]:
 @check(Kind.ROUTE_TABLE, reads=NETWORK_READS, rank=12)
 def secrets_unreachable(ctx: CheckContext) -> list[CheckResult]:
     """The task's network has no complete path to Secrets Manager or SSM for its secrets."""
-    needs = sorted({(ref.store, ref.region) for ref in ctx.snap.secret_refs()})
+    refs = ctx.snap.secret_refs()
+    needs = sorted({(ref.store, ref.region) for ref in refs})
     out: list[CheckResult] = []
     for store, region in needs:
-        label = "AWS Secrets Manager" if store == "secretsmanager" else "AWS Systems Manager"
-        dest = Destination(f"{label} in {region}", region, (store,))
+        arns = sorted({r.arn for r in refs if (r.store, r.region) == (store, region)})
+        dest = secrets_destination(store, region, arns)
         out.extend(_verdicts(ctx, evaluate(ctx.snap, dest)))
     return out
+
+
+def _reasons(ctx: CheckContext) -> list[str]:
+    task = ctx.snap.task
+    texts = [str(task.get("stoppedReason") or "")]
+    texts += [str(c.get("reason") or "") for c in task.get("containers", []) or []]
+    return [t for t in texts if t]
+
+
+@check(
+    Kind.VPC_DNS,
+    reads=(
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcAttribute",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeDhcpOptions",
+    ),
+    rank=9,
+)
+def dns_unresolved(ctx: CheckContext) -> list[CheckResult]:
+    """The task could not resolve a host name (`lookup HOST: no such host`): a mistyped
+    registry host, VPC DNS resolution turned off, custom DHCP DNS servers that do not answer for
+    AWS names, or a host that simply does not exist."""
+    failure = next((f for f in (dns_failure(t) for t in _reasons(ctx)) if f), None)
+    if failure is None:
+        return []
+    snap = ctx.snap
+    td = snap.task_definition_arn
+    images = {
+        ref.registry: container for container, _, ref in snap.images() if isinstance(ref, ImageRef)
+    }
+    raw_hosts = {image.split("/", 1)[0] for _, image, _ in snap.images()}
+    said = Evidence(
+        snap.task_arn,
+        "stoppedReason",
+        f"lookup {failure.host}: {failure.error}"
+        + (f" (resolver {failure.server})" if failure.server else ""),
+    )
+    typo = registry_typo(failure.host)
+    if typo is not None and failure.host in raw_hosts:
+        return []  # image.uri_malformed names the typo and the host meant
+    config = snap.network
+    if config is None or not config.subnet_ids:
+        return []
+    vpc_id = str(snap.subnet(config.subnet_ids[0])["VpcId"])
+    if not snap.vpc_attribute(vpc_id, "enableDnsSupport"):
+        detail = (
+            f"VPC {vpc_id} has enableDnsSupport turned off, so the Amazon DNS server does not "
+            f"answer and the task could not resolve {failure.host}."
+        )
+        return [
+            ctx.result(
+                Kind.VPC_DNS,
+                vpc_id,
+                Status.CONFIRMED,
+                detail,
+                (Evidence(vpc_id, "ec2:DescribeVpcAttribute", "enableDnsSupport is false."), said),
+                f"aws ec2 modify-vpc-attribute --vpc-id {vpc_id} --enable-dns-support "
+                "'{\"Value\":true}'",
+            )
+        ]
+    vpcs = snap.reader.call("ec2", "DescribeVpcs", region=snap.region, VpcIds=[vpc_id]).get(
+        "Vpcs", []
+    )
+    dhcp_id = str((vpcs[0] if vpcs else {}).get("DhcpOptionsId") or "")
+    servers: list[str] = []
+    if dhcp_id and dhcp_id != "default":
+        options = snap.reader.call(
+            "ec2", "DescribeDhcpOptions", region=snap.region, DhcpOptionsIds=[dhcp_id]
+        ).get("DhcpOptions", [])
+        for option in (options[0] if options else {}).get("DhcpConfigurations", []):
+            if option.get("Key") == "domain-name-servers":
+                servers = [str(v.get("Value")) for v in option.get("Values", [])]
+    if servers and "AmazonProvidedDNS" not in servers:
+        detail = (
+            f"VPC {vpc_id} uses DHCP options {dhcp_id} with custom DNS servers "
+            f"({', '.join(servers)}) instead of AmazonProvidedDNS, and they did not resolve "
+            f"{failure.host}."
+        )
+        return [
+            ctx.result(
+                Kind.VPC_DNS,
+                dhcp_id,
+                Status.CONFIRMED,
+                detail,
+                (Evidence(dhcp_id, "ec2:DescribeDhcpOptions", detail), said),
+                f"Make the DNS servers {', '.join(servers)} forward AWS names to the VPC resolver, "
+                f"or add AmazonProvidedDNS to the DHCP options of {vpc_id}.",
+            )
+        ]
+    dns_fact = Evidence(
+        vpc_id,
+        "ec2:DescribeVpcAttribute",
+        f"VPC {vpc_id} resolves names with the Amazon DNS server (DNS support on"
+        + (f", DHCP options {dhcp_id}" if dhcp_id else "")
+        + ").",
+    )
+    if failure.host in images:
+        detail = (
+            f"Container {images[failure.host]} of {td} pulls from {failure.host}, a host that "
+            f"does not exist (NXDOMAIN) while the VPC's DNS works."
+        )
+        return [
+            ctx.result(
+                Kind.IMAGE_URI,
+                td,
+                Status.CONFIRMED,
+                detail,
+                (said, dns_fact),
+                f"Fix the registry host of container {images[failure.host]} in a new revision of {td}.",
+            )
+        ]
+    return [
+        ctx.result(
+            Kind.VPC_DNS,
+            vpc_id,
+            Status.RULED_OUT,
+            f"VPC {vpc_id}'s DNS resolution is on with the Amazon DNS server; {failure.host} did "
+            "not resolve for another reason.",
+            (said, dns_fact),
+        )
+    ]

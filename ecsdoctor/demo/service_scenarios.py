@@ -141,7 +141,7 @@ _SPECS: tuple[ServiceScenarioSpec, ...] = (
             stopped_reason=SEED_TIMEOUT,
             **_ROLLED_BACK,  # type: ignore[arg-type]
         ),
-        _named("network.ecr_unreachable", "route_table", "route_table"),
+        _named("network.ecr_unreachable", "vpc_endpoint", "vpc"),
     ),
     _spec(
         "service-restart-forever",
@@ -256,7 +256,7 @@ _SPECS: tuple[ServiceScenarioSpec, ...] = (
             rollout_reason=CIRCUIT_BREAKER_REASON,
             events=(DEPLOYMENT_FAILED,),
         ),
-        _named("network.ecr_unreachable", "route_table", "route_table"),
+        _named("network.ecr_unreachable", "vpc_endpoint", "vpc"),
     ),
     _spec(
         "service-healthy",

@@ -74,7 +74,9 @@ def test_rollback_names_the_cause_beneath_the_deployment(account: None) -> None:
     group = diagnosis.failure_groups[0]
     assert group.count == 4
     assert "<ip>" not in group.example and "dial tcp" in group.example
-    assert group.causes == (f"route_table:{scenario.ids['route_table']}",)
+    # Issue 11 item 6: with interface endpoints and no NAT, the intent is endpoints, so the
+    # missing ECR endpoints (on the VPC) are the cause, not "no route".
+    assert group.causes == (f"vpc_endpoint:{scenario.ids['vpc']}",)
     assert group.first_seen and group.last_seen and group.first_seen <= group.last_seen
     # The rollback itself is a symptom, the circuit breaker was on: ruled out.
     ruled = {f.check for f in diagnosis.ruled_out}

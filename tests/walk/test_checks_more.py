@@ -1,0 +1,160 @@
+"""The rest of issue 11 end to end: CloudTrail "what changed" (stubbed: moto lacks
+LookupEvents), SCP denials as a data gap, trust conditions, exec format errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from tests.walk import messages
+from tests.walk.world import World, build
+
+REGIONS = ("eu-west-1", "ap-southeast-2")
+
+
+def _canned(body: dict[str, Any], status: int = 200) -> Any:
+    def handler(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        body.setdefault("ResponseMetadata", {"HTTPStatusCode": status, "HTTPHeaders": {}})
+        return AWSResponse("https://canned", status, {}, None), body  # type: ignore[arg-type]
+
+    return handler
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_cloudtrail_cites_who_changed_the_route(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    world.client("ec2").delete_nat_gateway(NatGatewayId=world.ids["nat_gateway"])
+    world.route(world.ids["route_table"]).State = "blackhole"
+    world.fail(
+        messages.PULL_TIMEOUT.format(
+            image=world.ids["image"], registry=world.ids["registry"], ip="3.112.64.17"
+        )
+    )
+    event = {
+        "EventName": "DeleteNatGateway",
+        "Username": "alice",
+        "EventTime": datetime(2026, 11, 29, 21, 3, tzinfo=UTC),
+        "Resources": [{"ResourceName": world.ids["route_table"]}],
+    }
+    world.session.events.register(
+        "before-call.cloudtrail.LookupEvents", _canned({"Events": [event]})
+    )
+    diagnosis = world.diagnose()
+    change = next(c for c in diagnosis.checks if c.check == "changes.recent_changes")
+    assert change.resource == world.ids["route_table"]
+    assert "DeleteNatGateway by alice at 2026-11-29T21:03:00+00:00" in change.detail
+    assert diagnosis.root_causes[0].kind == "route_table"  # the change is evidence, not a cause
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_cloudtrail_not_allowed_is_a_data_gap(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    world.fail(
+        messages.PULL_TIMEOUT.format(
+            image=world.ids["image"], registry=world.ids["registry"], ip="3.112.64.17"
+        )
+    )
+    world.session.events.register(
+        "before-call.cloudtrail.LookupEvents",
+        _canned({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, 400),
+    )
+    diagnosis = world.diagnose()
+    assert any(g.permission == "cloudtrail:LookupEvents" for g in diagnosis.data_gaps)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_scp_denial_is_a_data_gap_not_the_role(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    # knowledge/resource_init/registry_auth_denied.toml (first example's shape) with AWS's
+    # documented SCP wording: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+    world.fail(
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+        "retrieval failed: unable to retrieve ecr registry auth: service call has been retried 1 "
+        "time(s): operation error ECR: GetAuthorizationToken, https response error StatusCode: "
+        "400, api error AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/"
+        f"{world.ids['execution_role_name']}/abc is not authorized to perform: "
+        "ecr:GetAuthorizationToken on resource: * with an explicit deny in a service control policy"
+    )
+    diagnosis = world.diagnose()
+    assert not any(r.kind == "execution_role" for r in diagnosis.root_causes)
+    gap = next(g for g in diagnosis.data_gaps if g.check == "iam.scp_denied")
+    assert "service control policy" in gap.reason and "management account" in gap.reason
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_trust_condition_for_another_account(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    world.client("iam").update_assume_role_policy(
+        RoleName=world.ids["execution_role_name"],
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": "999988887777"}},
+                    }
+                ],
+            }
+        ),
+    )
+    world.fail(
+        messages.PULL_DENIED.format(
+            registry=world.ids["registry"],
+            role=world.ids["execution_role_name"],
+            repository=world.ids["repository"],
+        )
+    )
+    diagnosis = world.diagnose()
+    top = diagnosis.root_causes[0]
+    assert (top.check, top.resource) == (
+        "iam.execution_role_not_assumable",
+        world.ids["execution_role"],
+    )
+    assert "aws:sourceaccount=123456789012" in top.summary
+
+
+def _index(world: World, arch: str) -> None:
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "size": 1,
+                    "digest": "sha256:" + "a" * 64,
+                    "platform": {"os": "linux", "architecture": arch},
+                }
+            ],
+        }
+    )
+    world.client("ecr").put_image(
+        repositoryName="web",
+        imageManifest=manifest,
+        imageTag="v1",
+        imageManifestMediaType="application/vnd.oci.image.index.v1+json",
+    )
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_exec_format_error_against_the_image_index(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    world.client("ecr").batch_delete_image(repositoryName="web", imageIds=[{"imageTag": "v1"}])
+    _index(world, "arm64")
+    world.fail(
+        messages.ESSENTIAL_EXITED,
+        container_reason="exec /usr/local/bin/streamlit: exec format error",
+        exit_code=1,
+        stop_code="EssentialContainerExited",
+    )
+    diagnosis = world.diagnose()
+    top = next(r for r in diagnosis.root_causes if r.check == "container.exec_format_error")
+    assert (top.kind, top.resource) == ("ecr_image", world.ids["repository"])
+    assert "offers only linux/arm64" in top.summary and "X86_64" in top.summary
