@@ -649,6 +649,11 @@ class _Evaluator:
             # No endpoint for this service and no sign the owner chose endpoints over a route.
             return None
         reqs: list[Requirement] = []
+        # A new endpoint can share the security group of the endpoints the owner already made.
+        groups = sorted(
+            {str(g.get("GroupId")) for e in interface.values() for g in e.get("Groups") or []}
+        )
+        endpoint_sg = " ".join(groups) if groups else "<endpoint-sg>"
         for name in dest.endpoints:
             present = name in interface
             reqs.append(
@@ -665,7 +670,7 @@ class _Evaluator:
                     ),
                     f"aws ec2 create-vpc-endpoint --vpc-id {self.vpc_id} --vpc-endpoint-type Interface "
                     f"--service-name {prefix}{name} --subnet-ids {self.subnet_id} "
-                    f"--security-group-ids <endpoint-sg> --private-dns-enabled",
+                    f"--security-group-ids {endpoint_sg} --private-dns-enabled",
                 )
             )
         if dest.needs_s3:

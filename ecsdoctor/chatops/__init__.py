@@ -2,7 +2,7 @@
 
 `ecsdoctor.chatops.handler` is the Lambda handler name (kept import-light: the work happens in
 `ecsdoctor.chatops.bot` and friends, loaded on the first event). The HTTP server and Slack
-need the `chatops` extra (`pip install 'ecsdoctor[chatops]'`).
+need the `chatops` extra (`pip install 'ecsdoctor-cli[chatops]'`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ def serve_cmd(
         import slack_sdk  # noqa: F401
     except ImportError:
         typer.echo(
-            "ecsdoctor: serve needs the 'chatops' extra: pip install 'ecsdoctor[chatops]'",
+            "ecsdoctor: serve needs the 'chatops' extra: pip install 'ecsdoctor-cli[chatops]'",
             err=True,
         )
         raise typer.Exit(2) from None

@@ -47,7 +47,7 @@ class SlackBot:
             from slack_sdk import WebClient
         except ImportError as err:  # pragma: no cover - the extra is installed in tests
             raise NotifyError(
-                "SLACK_BOT_TOKEN needs the 'chatops' extra: pip install 'ecsdoctor[chatops]'"
+                "SLACK_BOT_TOKEN needs the 'chatops' extra: pip install 'ecsdoctor-cli[chatops]'"
             ) from err
         from slack_sdk.http_retry.builtin_handlers import (
             ConnectionErrorRetryHandler,

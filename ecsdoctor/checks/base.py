@@ -184,7 +184,11 @@ def one_verdict_per_resource(results: Sequence[CheckResult]) -> list[CheckResult
                 first,
                 detail=" ".join(distinct(r.detail for r in winners)),
                 evidence=tuple(dict.fromkeys(e for r in winners for e in r.evidence)),
-                remediation=" ".join(distinct(r.remediation for r in winners)) or None,
+                # Sentences end with a period, so each command ends where its sentence does.
+                remediation=" ".join(
+                    f"{fix.rstrip('. ')}." for fix in distinct(r.remediation for r in winners)
+                )
+                or None,
                 depends_on=tuple(dict.fromkeys(d for r in winners for d in r.depends_on)),
             )
         )

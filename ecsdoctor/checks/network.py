@@ -26,6 +26,7 @@ NETWORK_READS = (
     "ec2:DescribeVpcAttribute",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeNetworkAcls",
+    "ec2:DescribePrefixLists",
     "ec2:DescribeInternetGateways",
     "ec2:DescribeManagedPrefixLists",
     "ec2:GetManagedPrefixListEntries",

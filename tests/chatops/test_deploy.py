@@ -115,5 +115,5 @@ def test_the_package_imports_without_the_extra(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        "ecsdoctor: serve needs the 'chatops' extra: pip install 'ecsdoctor[chatops]'"
+        "ecsdoctor: serve needs the 'chatops' extra: pip install 'ecsdoctor-cli[chatops]'"
     )

@@ -16,6 +16,7 @@ import pytest
 
 from ecsdoctor.arn import TaskRef
 from ecsdoctor.checks import REGISTRY, CheckContext, ServiceContext, check_id_of
+from ecsdoctor.errors import CallUnavailable
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, FailureGroup, Status
 from ecsdoctor.service import ServiceSnapshot
@@ -98,12 +99,24 @@ def stopped_task(where: Where, definition: Mapping[str, Any], **extra: Any) -> d
 
 
 def task_reader(where: Where, definition: Mapping[str, Any]) -> FakeReader:
-    """A reader that already knows the task definition (every task check reads it)."""
-    return FakeReader(where.region, where.account).on(
-        "ecs",
-        "DescribeTaskDefinition",
-        {"taskDefinition": definition},
-        taskDefinition=definition["taskDefinitionArn"],
+    """A reader that already knows the task definition (every task check reads it).
+
+    The IAM policy simulator (a second opinion the IAM checks ask for after a local denial) is
+    not implemented, as in moto: rows that exercise it plant their own answer.
+    """
+    return (
+        FakeReader(where.region, where.account)
+        .on(
+            "ecs",
+            "DescribeTaskDefinition",
+            {"taskDefinition": definition},
+            taskDefinition=definition["taskDefinitionArn"],
+        )
+        .on(
+            "iam",
+            "SimulatePrincipalPolicy",
+            CallUnavailable("iam:SimulatePrincipalPolicy", "NotImplemented", "not implemented"),
+        )
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecsdoctor.checks import CheckContext
+from ecsdoctor.checks import REGISTRY, CheckContext
 from ecsdoctor.checks.iam import (
     execution_policy_on_task_role,
     execution_role_denied_ecr,
@@ -15,6 +15,7 @@ from ecsdoctor.checks.iam import (
     execution_role_denied_logs,
     execution_role_denied_secrets,
     execution_role_not_assumable,
+    scp_denied,
     task_role_not_assumable,
 )
 from ecsdoctor.kinds import Kind
@@ -840,6 +841,112 @@ def test_execution_policy_on_task_role(row: Row) -> None:
     verify(execution_policy_on_task_role, row)
 
 
+# -- service control policies -----------------------------------------------------------------
+def _registry_auth_denied(where: Where, role: str, policy_type: str) -> str:
+    """knowledge/resource_init/registry_auth_denied.toml (first example's shape) with AWS's
+    documented explicit-deny wording:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html"""
+    return (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+        "retrieval failed: unable to retrieve ecr registry auth: service call has been retried 1 "
+        "time(s): operation error ECR: GetAuthorizationToken, https response error StatusCode: "
+        f"400, api error AccessDeniedException: User: arn:aws:sts::{where.account}:assumed-role/"
+        f"{role}/abc is not authorized to perform: ecr:GetAuthorizationToken on resource: * with "
+        f"an explicit deny in {policy_type}"
+    )
+
+
+def _stopped_by(where: Where, reason: str, *, in_container: bool = False) -> Built:
+    """A task that stopped with `reason` (ECS's stoppedReason, or its container's reason)."""
+    container = {"name": "api", "image": f"{where.registry()}/api:1.4.2", "essential": True}
+    definition = task_definition(
+        where, "api", 9, [container], executionRoleArn=where.role_arn("ecsTaskExecutionRole")
+    )
+    reader = task_reader(where, definition)
+    extra: dict[str, Any] = (
+        {"containers": [{"name": "api", "lastStatus": "STOPPED", "reason": reason}]}
+        if in_container
+        else {"stoppedReason": reason}
+    )
+    return task_context(reader, where, stopped_task(where, definition, **extra)), reader
+
+
+ORGANIZATIONS = "organizations:ListPoliciesForTarget (management account)"
+
+SCP_ROWS = [
+    pytest.param(
+        Row(
+            lambda: _stopped_by(
+                EAST,
+                _registry_auth_denied(EAST, "ecsTaskExecutionRole", "a service control policy"),
+            ),
+            Status.INCONCLUSIVE,
+            Kind.IAM_POLICY,
+            EAST.account,
+            "An AWS Organizations service control policy denies the call, not the task's roles",
+            "stoppedReason",
+            permission=ORGANIZATIONS,
+        ),
+        id="inconclusive-scp-in-stopped-reason",
+    ),
+    pytest.param(
+        Row(
+            lambda: _stopped_by(
+                WEST,
+                _registry_auth_denied(WEST, "payments-exec", "a service control policy"),
+                in_container=True,
+            ),
+            Status.INCONCLUSIVE,
+            Kind.IAM_POLICY,
+            WEST.account,
+            # The evidence keeps the message's first 300 characters, which end before the
+            # "explicit deny in a service control policy" of a message this long: cite the detail.
+            "the message says an explicit deny in a service control policy blocked the call",
+            "stoppedReason",
+            permission=ORGANIZATIONS,
+        ),
+        id="inconclusive-scp-in-container-reason",
+    ),
+    pytest.param(
+        # An identity-based deny is the role's own policy: the execution-role checks judge it.
+        Row(
+            lambda: _stopped_by(
+                EAST,
+                _registry_auth_denied(EAST, "ecsTaskExecutionRole", "an identity-based policy"),
+            ),
+            None,
+        ),
+        id="not-applicable-identity-based-deny",
+    ),
+    pytest.param(
+        Row(
+            lambda: _stopped_by(WEST, "Essential container in task exited", in_container=False),
+            None,
+        ),
+        id="not-applicable-no-denial",
+    ),
+]
+
+
+@pytest.mark.parametrize("row", SCP_ROWS)
+def test_scp_denied(row: Row) -> None:
+    """Like `verify`, but the gap names a permission no read was denied: the management
+    account's, which no member-account caller can be granted."""
+    if row.status is None:
+        verify(scp_denied, row)
+        return
+    ctx, reader = row.build()
+    results = REGISTRY["iam.scp_denied"].run(ctx)  # type: ignore[arg-type]
+    assert reader.calls == [], "an SCP finding reads nothing: the message is the evidence"
+    (verdict,) = results
+    assert (verdict.status, verdict.kind, verdict.resource) == (row.status, row.kind, row.resource)
+    assert any(row.cites in t for t in (verdict.detail, *(e.detail for e in verdict.evidence)))
+    assert [e.source for e in verdict.evidence] == [row.source]
+    assert verdict.gap is not None and verdict.gap.permission == row.permission
+    assert "management account" in verdict.gap.reason
+    assert "access denied for" not in verdict.detail  # no read of ours was denied
+
+
 #: Every check of the module and its table (test_registry reads them).
 TABLES = {
     execution_role_not_assumable: ASSUMABLE_ROWS,
@@ -849,4 +956,5 @@ TABLES = {
     execution_role_denied_secrets: SECRETS_ROWS,
     execution_role_denied_kms: KMS_ROWS,
     execution_policy_on_task_role: MISPLACED_ROWS,
+    scp_denied: SCP_ROWS,
 }

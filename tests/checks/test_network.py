@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from ecsdoctor.checks import CheckContext
 from ecsdoctor.checks.network import (
+    dns_unresolved,
     ecr_unreachable,
     internet_unreachable,
     logs_unreachable,
@@ -278,6 +280,48 @@ def _world(
         region=region,
         GroupIds=[vpc.endpoint_sg],
     )
+    # Beyond the task's subnet: the NAT subnet's ACL, the VPC's internet gateway and the S3
+    # prefix list, which the walk reads one hop further (a row that breaks them plants its own).
+    reader.on(
+        "ec2",
+        "DescribeNetworkAcls",
+        {"NetworkAcls": [network_acl(vpc.acl, vpc.id, vpc.public_subnet, acl_entries)]},
+        region=region,
+    )
+    reader.on(
+        "ec2",
+        "DescribeInternetGateways",
+        {
+            "InternetGateways": [
+                {
+                    "InternetGatewayId": vpc.igw,
+                    "Attachments": [{"VpcId": vpc.id, "State": "available"}],
+                }
+            ]
+        },
+        region=region,
+    )
+    reader.on(
+        "ec2",
+        "DescribePrefixLists",
+        {
+            "PrefixLists": [
+                {
+                    "PrefixListId": "pl-63a5400a",
+                    "PrefixListName": f"com.amazonaws.{region}.s3",
+                    "Cidrs": ["52.216.0.0/15"],
+                }
+            ]
+        },
+        region=region,
+    )
+    reader.on(
+        "ec2",
+        "GetManagedPrefixListEntries",
+        {"Entries": [{"Cidr": "52.216.0.0/15"}]},
+        region=region,
+        PrefixListId="pl-63a5400a",
+    )
     reader.on(
         "ec2",
         "DescribeNetworkAcls",
@@ -498,7 +542,7 @@ INTERNET_ROWS = [
             Status.CONFIRMED,
             Kind.ROUTE_TABLE,
             EAST_VPC.private_table,
-            "but the route is blackhole (blackhole)",
+            "but the route is a blackhole",
             ROUTES,
         ),
         id="confirmed-blackhole-route",
@@ -713,10 +757,189 @@ def test_secrets_unreachable(row: Row) -> None:
     verify(secrets_unreachable, row)
 
 
+# -- dns ----------------------------------------------------------------------------------------
+# github.com/docker-archive/compose-cli/issues/911 (Fargate pull, message shape) and
+# github.com/aws-samples/aws-modern-application-workshop/issues/197 (the resolver's ending),
+# as tests/walk/messages.py quotes them.
+DNS_FAILED = (
+    'CannotPullContainerError: failed to resolve ref "{image}": failed to do request: Head '
+    "https://{host}/v2/api/manifests/1.4.2: dial tcp: lookup {host} on {resolver}:53: no "
+    "such host"
+)
+HARBOR = "harbor.corp.example.com/payments/api:3.2.0"
+TYPO = f"{EAST.account}.dkr.ecr.us-east-1.amazonaws.co/api:1.4.2"
+
+
+def _dhcp(vpc: Vpc) -> str:
+    return "dopt-0" + hashlib.sha256(vpc.id.encode()).hexdigest()[:16]
+
+
+def _dns(
+    vpc: Vpc,
+    *,
+    image: str | None = None,
+    host: str | None = None,
+    dns_support: bool = True,
+    dhcp_servers: tuple[str, ...] = ("AmazonProvidedDNS",),
+    deny: str | None = None,
+) -> Built:
+    """A task whose pull failed to resolve `host` (its image's registry unless named)."""
+    where, region = vpc.where, vpc.where.region
+    image = image or f"{where.registry()}/api:1.4.2"
+    ctx, reader = _world(vpc, images=(image,))
+    reader.on(
+        "ec2",
+        "DescribeVpcAttribute",
+        {"VpcId": vpc.id, "EnableDnsSupport": {"Value": dns_support}},
+        region=region,
+        VpcId=vpc.id,
+        Attribute="enableDnsSupport",
+    )
+    reader.on(
+        "ec2",
+        "DescribeVpcs",
+        {
+            "Vpcs": [
+                {
+                    "CidrBlock": vpc.cidr,
+                    "DhcpOptionsId": _dhcp(vpc),
+                    "State": "available",
+                    "VpcId": vpc.id,
+                    "OwnerId": where.account,
+                    "InstanceTenancy": "default",
+                    "IsDefault": False,
+                }
+            ]
+        },
+        region=region,
+        VpcIds=[vpc.id],
+    )
+    reader.on(
+        "ec2",
+        "DescribeDhcpOptions",
+        {
+            "DhcpOptions": [
+                {
+                    "DhcpConfigurations": [
+                        {"Key": "domain-name", "Values": [{"Value": f"{region}.compute.internal"}]},
+                        {
+                            "Key": "domain-name-servers",
+                            "Values": [{"Value": v} for v in dhcp_servers],
+                        },
+                    ],
+                    "DhcpOptionsId": _dhcp(vpc),
+                    "OwnerId": where.account,
+                }
+            ]
+        },
+        region=region,
+        DhcpOptionsIds=[_dhcp(vpc)],
+    )
+    if deny:
+        service, operation = deny.split(".")
+        reader.deny(service, operation)
+    resolver = vpc.cidr.split("/")[0].rsplit(".", 1)[0] + ".2"
+    reason = DNS_FAILED.format(image=image, host=host or image.split("/", 1)[0], resolver=resolver)
+    assert isinstance(ctx, CheckContext)
+    task = {**ctx.snap.task, "stoppedReason": reason}
+    return task_context(reader, where, task), reader
+
+
+DNS_ROWS = [
+    pytest.param(
+        Row(
+            lambda: _dns(EAST_VPC, dns_support=False),
+            Status.CONFIRMED,
+            Kind.VPC_DNS,
+            EAST_VPC.id,
+            "enableDnsSupport is false.",
+            "ec2:DescribeVpcAttribute",
+        ),
+        id="confirmed-dns-support-off",
+    ),
+    pytest.param(
+        Row(
+            lambda: _dns(WEST_VPC, dhcp_servers=("10.1.0.53", "10.1.0.54")),
+            Status.CONFIRMED,
+            Kind.VPC_DNS,
+            _dhcp(WEST_VPC),
+            "with custom DNS servers (10.1.0.53, 10.1.0.54) instead of AmazonProvidedDNS",
+            "ec2:DescribeDhcpOptions",
+        ),
+        id="confirmed-custom-dhcp-dns",
+    ),
+    pytest.param(
+        Row(
+            # The registry host is no typo of a known one: it just does not exist.
+            lambda: _dns(EAST_VPC, image=HARBOR),
+            Status.CONFIRMED,
+            Kind.IMAGE_URI,
+            EAST.td_arn("api", 17),
+            "pulls from harbor.corp.example.com, a host that does not exist (NXDOMAIN)",
+            "ec2:DescribeVpcAttribute",
+        ),
+        id="confirmed-registry-host-does-not-exist",
+    ),
+    pytest.param(
+        Row(
+            # The failed name is not the image's registry, and the VPC's DNS works.
+            lambda: _dns(
+                WEST_VPC,
+                host="api.ecr.eu-west-1.amazonaws.com",
+                dhcp_servers=("AmazonProvidedDNS", "10.1.0.53"),
+            ),
+            Status.RULED_OUT,
+            Kind.VPC_DNS,
+            WEST_VPC.id,
+            "resolves names with the Amazon DNS server (DNS support on, DHCP options",
+            "ec2:DescribeVpcAttribute",
+        ),
+        id="ruled-out-vpc-dns-works",
+    ),
+    pytest.param(
+        Row(
+            lambda: _dns(EAST_VPC, deny="ec2.DescribeVpcAttribute"),
+            Status.INCONCLUSIVE,
+            Kind.VPC_DNS,
+            EAST.task_arn(TASK_ID),
+            "access denied for ec2:DescribeVpcAttribute",
+            permission="ec2:DescribeVpcAttribute",
+        ),
+        id="inconclusive-denied",
+    ),
+    pytest.param(
+        Row(
+            lambda: _dns(WEST_VPC, dhcp_servers=("10.1.0.53",), deny="ec2.DescribeDhcpOptions"),
+            Status.INCONCLUSIVE,
+            Kind.VPC_DNS,
+            WEST.task_arn(TASK_ID),
+            "access denied for ec2:DescribeDhcpOptions",
+            permission="ec2:DescribeDhcpOptions",
+        ),
+        id="inconclusive-dhcp-options-denied",
+    ),
+    pytest.param(
+        # A mistyped ECR host is image.uri_malformed's finding: this check stays silent.
+        Row(lambda: _dns(EAST_VPC, image=TYPO), None),
+        id="not-applicable-registry-typo",
+    ),
+    pytest.param(
+        Row(lambda: _world(WEST_VPC), None),
+        id="not-applicable-no-dns-failure",
+    ),
+]
+
+
+@pytest.mark.parametrize("row", DNS_ROWS)
+def test_dns_unresolved(row: Row) -> None:
+    verify(dns_unresolved, row)
+
+
 #: Every check of the module and its table (test_registry reads them).
 TABLES = {
     ecr_unreachable: ECR_ROWS,
     internet_unreachable: INTERNET_ROWS,
     logs_unreachable: LOGS_ROWS,
     secrets_unreachable: SECRETS_ROWS,
+    dns_unresolved: DNS_ROWS,
 }

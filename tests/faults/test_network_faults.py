@@ -29,7 +29,7 @@ def test_throttling_resets_and_5xx_together(account: Account) -> None:
     account.proxy.set_faults(
         [
             fp.Fault(fp.THROTTLING, rate=0.3, seed=21, attempts=2),
-            fp.Fault(fp.Reset(), rate=0.15, seed=22, attempts=2),
+            fp.Fault(fp.Reset(), rate=0.25, seed=22, attempts=2),
             fp.Fault(fp.SERVICE_UNAVAILABLE, rate=0.1, seed=23, attempts=2),
         ]
     )

@@ -76,7 +76,7 @@ SAME_ROOT = {
         "ec2:DescribeNetworkInterfaces", "ecs:DescribeServices"
     ),
     "operations the endpoint does not implement": [
-        fp.Fault(fp.UNKNOWN_OPERATION, targets=("logs:DescribeLogGroups",)),
+        fp.Fault(fp.UNKNOWN_OPERATION, targets=("ec2:DescribeNetworkAcls",)),
         fp.Fault(  # what moto's server sends for an operation it lacks
             fp.Replace(b"<!doctype html><title>500 Internal Server Error</title>", 500, "text/html"),
             targets=("iam:GetRole",),
@@ -86,8 +86,8 @@ SAME_ROOT = {
         fp.Fault(fp.Replace(b"<DescribeRouteTablesResponse><routeTableSet><item>"),
                  targets=("ec2:DescribeRouteTables",)),
         fp.Fault(fp.CutShort(keep=30), targets=("ec2:DescribeSecurityGroups",)),
-        fp.Fault(fp.Replace(b'{"logGroups": {"name": "/ecs/web"}}'),
-                 targets=("logs:DescribeLogGroups",)),
+        fp.Fault(fp.Replace(b"<DescribeNetworkAclsResponse><networkAclSet>"),
+                 targets=("ec2:DescribeNetworkAcls",)),
     ],
     "a hung call and a dribbling one off the root-cause path": [
         fp.Fault(fp.Delay(300), targets=("ec2:DescribeRouteTables",)),

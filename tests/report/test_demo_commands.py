@@ -22,7 +22,7 @@ from ecsdoctor.report.commands import split_remediation
 
 SCENARIOS = sorted(scenario_titles())
 # Root-cause commands that still carry a placeholder for the user to fill in (checks' text).
-PLACEHOLDERS = {"seed-incident", "ssm-parameter-missing"}
+PLACEHOLDERS = {"ssm-parameter-missing"}
 
 
 @cache

@@ -84,7 +84,7 @@ def test_rollback_names_the_cause_beneath_the_deployment(account: None) -> None:
     document = json.loads(render(Format.JSON, diagnosis))
     assert document["subject"]["type"] == "service"
     assert document["failure_groups"][0]["count"] == 4
-    assert document["root_causes"][0]["resource"] == scenario.ids["route_table"]
+    assert document["root_causes"][0]["resource"] == scenario.ids["vpc"]
 
 
 def test_events_alone_when_ecs_forgot_the_tasks(account: None) -> None:
