@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
 from typing import Any
 
@@ -742,15 +743,31 @@ class TaskSnapshot:
             raise
         return str(text) if text else None
 
+    def _failure_time(self) -> datetime:
+        """When the task failed (stopped, else started or was created): the look-back's end.
+
+        Taken from the task, not the clock, so a replayed diagnosis asks the same question.
+        """
+        for key in ("stoppedAt", "stoppingAt", "startedAt", "createdAt"):
+            value = self.task.get(key)
+            if isinstance(value, datetime):
+                return value.astimezone(UTC)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return datetime.fromtimestamp(value, UTC)
+            if isinstance(value, str):
+                try:
+                    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+                except ValueError:
+                    continue
+        return datetime.now(UTC)
+
     def recent_changes(self, resource_name: str, hours: int = 24) -> list[Raw]:
-        """CloudTrail management events naming the resource over the last `hours` (newest first).
+        """CloudTrail management events naming the resource in the `hours` before the failure.
 
         LookupEvents is read-only; it fails (CallDenied/CallUnavailable) where not permitted,
         which callers report as a data gap.
         """
-        from datetime import UTC, datetime, timedelta
-
-        end = datetime.now(UTC)
+        end = self._failure_time()
         return list(
             self.reader.pages(
                 "cloudtrail",

@@ -111,7 +111,16 @@ def test_seed_incident_live_and_its_replay_are_the_same_report(tmp_path: Path) -
     for fmt in FORMATS:
         first_text, second_text = render_report(fmt, live), render_report(fmt, again)
         assert first_text != second_text  # the generation time differs...
-        assert _without_generation(first_text) == _without_generation(second_text)  # ...only
+        # ...and, at most, the request count: the live count includes retries of the emulated
+        # account's unimplemented CloudTrail read, which a replay (one answer per call) lacks.
+        assert _without_count(_without_generation(first_text)) == _without_count(
+            _without_generation(second_text)
+        )
+
+
+def _without_count(text: str) -> str:
+    text = re.sub(r"\d+ AWS request\(s\)", "<n> AWS request(s)", text)
+    return re.sub(r'"api_calls": \d+', '"api_calls": <n>', text)
 
 
 def _without_generation(text: str) -> str:
