@@ -743,13 +743,19 @@ class TaskSnapshot:
             raise
         return str(text) if text else None
 
-    def _failure_time(self) -> datetime:
+    def _failure_time(self) -> datetime | None:
         """When the task failed (stopped, else started or was created): the look-back's end.
 
-        Taken from the task, not the clock, so a replayed diagnosis asks the same question.
+        A stand-in task (the service's next one) has no times: the service's latest deployment
+        says when. Taken from AWS's records, never the clock, so a replay asks the same question.
         """
-        for key in ("stoppedAt", "stoppingAt", "startedAt", "createdAt"):
-            value = self.task.get(key)
+        candidates = [
+            self.task.get(k) for k in ("stoppedAt", "stoppingAt", "startedAt", "createdAt")
+        ]
+        service = self.__dict__.get("service") or {}
+        for deployment in service.get("deployments") or []:
+            candidates += [deployment.get("updatedAt"), deployment.get("createdAt")]
+        for value in candidates:
             if isinstance(value, datetime):
                 return value.astimezone(UTC)
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -759,7 +765,7 @@ class TaskSnapshot:
                     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
                 except ValueError:
                     continue
-        return datetime.now(UTC)
+        return None
 
     def recent_changes(self, resource_name: str, hours: int = 24) -> list[Raw]:
         """CloudTrail management events naming the resource in the `hours` before the failure.
@@ -768,6 +774,12 @@ class TaskSnapshot:
         which callers report as a data gap.
         """
         end = self._failure_time()
+        if end is None:
+            raise ApiError(
+                "cloudtrail:LookupEvents",
+                "NoFailureTime",
+                "the task records no time to look back from",
+            )
         return list(
             self.reader.pages(
                 "cloudtrail",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -89,6 +90,8 @@ def stopped_task(where: Where, definition: Mapping[str, Any], **extra: Any) -> d
         "launchType": "FARGATE",
         "availabilityZone": f"{where.region}a",
         "stopCode": "TaskFailedToStart",
+        "createdAt": datetime(2026, 11, 29, 9, 58, tzinfo=UTC),
+        "stoppedAt": datetime(2026, 11, 29, 10, 0, tzinfo=UTC),
         "containers": [
             {"name": c["name"], "lastStatus": "STOPPED"}
             for c in definition.get("containerDefinitions", [])
