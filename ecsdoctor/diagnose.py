@@ -17,7 +17,7 @@ import boto3.session
 from ecsdoctor.arn import parse_task_ref
 from ecsdoctor.aws.protocol import Reader
 from ecsdoctor.aws.session import reader_for
-from ecsdoctor.checks import CheckContext, Scope, checks_in, task_checks
+from ecsdoctor.checks import CheckContext, along, symptom_ids, task_checks
 from ecsdoctor.errors import ReadError
 from ecsdoctor.graph import FailurePath, ResourceGraph, build_task_graph
 from ecsdoctor.ingest import SignalBuilder
@@ -62,7 +62,7 @@ def run_task_checks(
     graph = build_task_graph(snap)
     path = graph.failure_path(failure_kinds(matches, kb, signals))
     named = hypothesis_checks(matches, kb)
-    chosen = [c for c in task_checks() if thorough or c.id in named or path.covers(c.kind)]
+    chosen = along(task_checks(), path, named, thorough)
     ctx = CheckContext(snap, captures_of(matches), frozenset(m.entry for m in matches))
     results: list[CheckResult] = []
     for batch in snap.reader.parallel([partial(c.run, ctx) for c in chosen]):
@@ -134,7 +134,7 @@ def diagnose_snapshot(
             results=run.results,
             graph=run.graph,
             path=run.path,
-            symptoms=frozenset(c.id for c in checks_in(Scope.TASK) if c.symptom),
+            symptoms=symptom_ids(),
             facts=task_facts(snap),
             notes=tuple(notes),
             api_calls=snap.reader.api_calls,

@@ -13,9 +13,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ecsdoctor.errors import InputError
+from ecsdoctor.ingest import MAX_MESSAGE
 from ecsdoctor.kb import KnowledgeBase
 from ecsdoctor.kb.anchors import WORD
 from ecsdoctor.models import Signal
+from ecsdoctor.pipeline import load_knowledge
 from ecsdoctor.redaction import printable
 
 #: Distinct messages whose explanation is kept for reuse (bounded: memory stays flat).
@@ -186,13 +188,7 @@ def iter_explanations(
     Memory stays flat whatever the number of lines (nothing is accumulated; the cache is
     bounded). A line longer than ingest accepts is an InputError, as for `explain MESSAGE`.
     """
-    from ecsdoctor.ingest import MAX_MESSAGE
-
-    if kb is None:
-        from ecsdoctor.kb import default_knowledge_dir, load_entries
-
-        kb = KnowledgeBase(load_entries(default_knowledge_dir()))
-    explainer = Explainer(kb)
+    explainer = Explainer(kb or load_knowledge())
     for number, line in enumerate(lines, start=1):
         message = line.strip()
         if not message:

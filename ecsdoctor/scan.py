@@ -20,7 +20,7 @@ import boto3.session
 from ecsdoctor.arn import TaskRef, parse_arn, parse_cluster_name, parse_service_ref
 from ecsdoctor.aws.protocol import Reader
 from ecsdoctor.aws.session import reader_for
-from ecsdoctor.checks import Scope, ServiceContext, checks_in, service_checks
+from ecsdoctor.checks import ServiceContext, along, service_checks, symptom_ids
 from ecsdoctor.diagnose import cluster_name, run_task_checks, task_facts
 from ecsdoctor.errors import AwsSetupError, ReadError
 from ecsdoctor.graph import FailurePath, ResourceGraph, build_service_graph
@@ -218,7 +218,7 @@ def _run_service(
             m.entry for m in matches if signals[m.signal].source is SignalSource.SERVICE_EVENT
         ),
     )
-    chosen = [c for c in service_checks() if thorough or c.id in named or path.covers(c.kind)]
+    chosen = along(service_checks(), path, named, thorough)
     results: list[CheckResult] = [r for rs in group_results.values() for r in rs]
     for batch in aws.parallel([partial(c.run, ctx) for c in chosen]):
         if isinstance(batch, list):
@@ -280,10 +280,6 @@ def _with_causes(run: _ServiceRun, roots: Sequence[Finding]) -> list[FailureGrou
                 causes.append(key)
         out.append(replace(group, causes=tuple(causes)))
     return out
-
-
-def _symptom_checks() -> frozenset[str]:
-    return frozenset(c.id for s in Scope for c in checks_in(s) if c.symptom)
 
 
 def diagnose_service(
@@ -350,7 +346,7 @@ def diagnose_service(
             results=tuple(run.results),
             graph=run.graph,
             path=run.path,
-            symptoms=_symptom_checks(),
+            symptoms=symptom_ids(),
             facts=run.facts,
             notes=tuple(run.notes),
             api_calls=aws.api_calls,
@@ -500,7 +496,7 @@ def scan_cluster(
             signals=tuple(signals),
             matches=tuple(matches),
             results=tuple(results),
-            symptoms=_symptom_checks(),
+            symptoms=symptom_ids(),
             facts=facts,
             notes=tuple(notes),
             api_calls=aws.api_calls,

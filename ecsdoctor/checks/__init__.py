@@ -21,10 +21,12 @@ from ecsdoctor.checks.base import (
     CheckContext,
     Scope,
     ServiceContext,
+    along,
     check_id_of,
     checks_in,
     declared_reads,
     service_checks,
+    symptom_ids,
     task_checks,
 )
 
@@ -35,6 +37,7 @@ __all__ = [
     "CheckContext",
     "Scope",
     "ServiceContext",
+    "along",
     "changes",
     "check_id_of",
     "checks_in",
@@ -51,5 +54,6 @@ __all__ = [
     "placement",
     "secrets",
     "service_checks",
+    "symptom_ids",
     "task_checks",
 ]

@@ -24,6 +24,7 @@ from ecsdoctor.models import CheckResult, DataGap, Evidence, ResultRef, Status
 from ecsdoctor.snapshot import TaskSnapshot
 
 if TYPE_CHECKING:
+    from ecsdoctor.graph import FailurePath
     from ecsdoctor.models import FailureGroup
     from ecsdoctor.service import ServiceSnapshot
 
@@ -292,6 +293,19 @@ def task_checks() -> list[Check[CheckContext]]:
 def service_checks() -> list[Check[ServiceContext]]:
     """The service checks (their scope was derived from their ServiceContext parameter)."""
     return [typing.cast(Check[ServiceContext], c) for c in checks_in(Scope.SERVICE)]
+
+
+def along(
+    checks: Sequence[Check[C]], path: FailurePath, named: frozenset[str], thorough: bool
+) -> list[Check[C]]:
+    """The checks to run: those on the failure's path (their kind is on it, or a matched
+    hypothesis names them); with `thorough`, all of them."""
+    return [c for c in checks if thorough or c.id in named or path.covers(c.kind)]
+
+
+def symptom_ids() -> frozenset[str]:
+    """Ids of the checks whose findings a confirmed failure below them explains."""
+    return frozenset(c.id for c in REGISTRY.values() if c.symptom)
 
 
 def declared_reads() -> frozenset[str]:
