@@ -33,9 +33,10 @@ def _real_messages() -> list[str]:
         lines += [
             line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
         ]
-    for line in (ROOT / "tests" / "kb" / "holdout.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            lines.append(line.split("\t", 1)[1])
+    for holdout in sorted((ROOT / "tests" / "kb").glob("holdout*.txt")):
+        for line in holdout.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                lines.append(line.split("\t", 1)[1])
     return lines
 
 

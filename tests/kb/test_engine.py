@@ -41,9 +41,10 @@ def _messages(kb: KnowledgeBase) -> Iterator[str]:
             yield from pattern.examples
     for path in sorted(SAMPLES.rglob("*.txt")):
         yield from (line for line in path.read_text(encoding="utf-8").splitlines() if line)
-    for line in (Path(__file__).with_name("holdout.txt")).read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            yield line.split("\t", 1)[1]
+    for holdout in sorted(Path(__file__).parent.glob("holdout*.txt")):
+        for line in holdout.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                yield line.split("\t", 1)[1]
 
 
 # --------------------------------------------------------------------------- prefilter

@@ -1,8 +1,9 @@
 """Real messages never used as samples: all recognised, few on a catch-all, no info as failure.
 
-The holdout (tests/kb/holdout.txt) was gathered from public issue threads separately from
-sample_events/: none of its lines is a sample or a pattern example. It measures how the knowledge
-base generalises to what on-call engineers paste, wrappers and truncation included.
+The holdout (tests/kb/holdout*.txt, one file per area so they grow independently) was gathered
+from public issue threads separately from sample_events/: none of its lines is a sample or a
+pattern example. It measures how the knowledge base generalises to what on-call engineers paste,
+wrappers and truncation included.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from ecsdoctor.kb.matcher import is_generic
 from ecsdoctor.models import Severity
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_events"
-HOLDOUT = Path(__file__).with_name("holdout.txt")
+HOLDOUT = sorted(Path(__file__).parent.glob("holdout*.txt"))
 
 
 def _holdout() -> list[tuple[str, str]]:
     rows = []
-    for line in HOLDOUT.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            source, message = line.split("\t", 1)
-            rows.append((source, message))
+    for path in HOLDOUT:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                source, message = line.split("\t", 1)
+                rows.append((source, message))
     return rows
 
 
