@@ -36,6 +36,7 @@ __all__ = [
     "decide",
     "disagreement",
     "ecs_trust_context",
+    "ecs_trust_policy",
     "endpoint_policy_allows",
     "evaluate",
     "parse_document",
@@ -268,6 +269,48 @@ _OPERATORS: dict[str, tuple[bool, _Compare]] = {  # lower-cased name -> (negated
 }
 
 
+#: Marks aws:SourceArn in an ECS trust context as "some ECS ARN of this account and Region"
+#: (a context key no request carries, so it never collides with a real one).
+_ECS_SOURCE = "ecsdoctor:ecs-source-arn"
+_WILDCARD_OPERATORS = frozenset(
+    ("stringlike", "stringnotlike", "arnlike", "arnnotlike", "arnequals", "arnnotequals")
+)
+
+
+def _ecs_source_arn(pattern: str, scope: str, wildcards: bool) -> Tri:
+    """Does an aws:SourceArn condition value admit the ARN ECS sends when it assumes a role?
+
+    AWS documents only the account-and-Region wildcard (`arn:aws:ecs:REGION:ACCOUNT:*`) and
+    says scoping to one cluster is not supported; the exact ARN ECS sends is not documented
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html). So a
+    value admitting every ECS ARN of the task's account and Region holds, one naming another
+    partition, service, Region or account or a single cluster does not, and any other narrower
+    value cannot be decided (None, never a false deny). `scope` is `arn:P:ecs:REGION:ACCOUNT:*`.
+    """
+    prefix = scope[:-1]  # "arn:P:ecs:REGION:ACCOUNT:"
+    parts, wanted = pattern.split(":", 5), prefix.split(":", 5)
+    if wildcards and pattern.endswith("*") and _like(pattern, prefix, None):
+        return True  # the trailing wildcard admits whatever resource part ECS sends
+    if len(parts) != 6:
+        return None if wildcards else False
+    same = all(
+        (_like(p, w, None) if wildcards else p == w)
+        for p, w in zip(parts[:5], wanted[:5], strict=True)
+    )
+    if not same:
+        return False
+    resource = parts[5]
+    kind, _, rest = resource.partition("/")
+    cluster = rest.split("/", 1)[0]
+    if resource == "*" or (
+        kind in ("cluster", "task", "service", "container-instance")
+        and cluster
+        and not (wildcards and any(c in cluster for c in "*?"))
+    ):
+        return False  # a literal "*", or one cluster: documented as not supported
+    return None
+
+
 def _operator(op: str, key: str, wanted: list[str], ctx: _Ctx) -> Tri:
     """One operator on one key; None when the key or the operator is unknown here."""
     qualifier, name = "", op.lower()
@@ -275,6 +318,14 @@ def _operator(op: str, key: str, wanted: list[str], ctx: _Ctx) -> Tri:
         if name.startswith(prefix):
             qualifier, name = prefix, name.removeprefix(prefix)
     have = ctx.get(key.lower())
+    if key.lower() == "aws:sourcearn" and _ECS_SOURCE in ctx and have:
+        base = name.removesuffix("ifexists")
+        if base not in _OPERATORS:
+            return None
+        negated = _OPERATORS[base][0]
+        wildcards = base in _WILDCARD_OPERATORS
+        hit = _or(_ecs_source_arn(w, have[0], wildcards) for w in wanted)
+        return _not(hit) if negated else hit
     if name == "null":
         if qualifier or have is None:
             return None
@@ -696,11 +747,13 @@ def trust_allows(
         if service.lower() in (t.lower() for t in trusted):
             keys = sorted(ctx)
             known = ", ".join(f"{k}={','.join(ctx[k])}" for k in keys if k.startswith("aws:source"))
+            unmet = _unmet(parse_document(trust_policy), ctx)
             return result(
                 Decision.IMPLICIT_DENY,
                 [],
                 f"The trust policy trusts {service} only under conditions this task does not "
-                f"meet ({known or 'its condition keys'}).",
+                f"meet ({known or 'its condition keys'})"
+                + (f": {'; '.join(unmet)}." if unmet else "."),
             )
         if trusted:
             return result(
@@ -729,6 +782,42 @@ def trust_allows(
     return result(
         Decision.ALLOWED, sure, f"{sure[0].phrase} lets {service} assume the role ({action})."
     )
+
+
+def _unmet(doc: Mapping[str, Any], ctx: _Ctx) -> list[str]:
+    """Each aws:Source* condition of an Allow statement that the request does not meet, said
+    with the reason (another account or Region, one cluster), for the trust policy's finding."""
+    out: list[str] = []
+    for _, _, stmt in _statements(doc):
+        block = stmt.get("Condition")
+        if stmt.get("Effect") != "Allow" or not isinstance(block, Mapping):
+            continue
+        for op, keys in block.items():
+            if not isinstance(keys, Mapping):
+                continue
+            for key, value in keys.items():
+                wanted = _strings(value)
+                if not str(key).lower().startswith("aws:source") or wanted is None:
+                    continue
+                if _operator(str(op), str(key), wanted, ctx) is not False:
+                    continue
+                shown = f"{op} {key} {', '.join(wanted)}"
+                have = ", ".join(ctx.get(str(key).lower(), ())) or "nothing"
+                if str(key).lower() == "aws:sourcearn" and _ECS_SOURCE in ctx:
+                    scoped = [w for w in wanted if _ecs_source_arn(w, have, True) is not None]
+                    one = any(":cluster/" in w or ":task/" in w for w in scoped)
+                    why = (
+                        "it scopes the role to one cluster, which AWS documents as not "
+                        f"supported (use the wildcard {have})"
+                        if one
+                        else f"ECS sends an ECS ARN of the task's account and Region ({have})"
+                    )
+                else:
+                    why = f"the task's value is {have}"
+                line = f"{shown}: {why}"
+                if line not in out:
+                    out.append(line)
+    return out
 
 
 def _trusted(doc: Mapping[str, Any], action: str) -> list[str]:
@@ -838,11 +927,39 @@ def _granted(doc: Mapping[str, Any]) -> str:
 def ecs_trust_context(account: str, task_arn: str) -> dict[str, str]:
     """The condition keys ECS sets when it assumes a task or execution role for a task.
 
-    aws:SourceAccount is the task's account and aws:SourceArn an ECS ARN in it (the task's own);
-    trust policies guard against the confused deputy with exactly these two keys:
-    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
+    aws:SourceAccount is the task's account; aws:SourceArn is an ECS ARN of the task's account
+    and Region whose exact form AWS does not document: the documented trust policy matches it
+    with `ArnLike arn:aws:ecs:REGION:ACCOUNT:*` and "using the aws:SourceArn condition key to
+    specify a specific cluster is not currently supported"
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html). The
+    evaluator judges SourceArn conditions against that scope, never against the task's own ARN.
     """
-    return {"aws:SourceAccount": account, "aws:SourceArn": task_arn}
+    parts = task_arn.split(":", 5)
+    partition, region = (parts[1], parts[3]) if len(parts) == 6 else ("aws", "")
+    scope = f"arn:{partition}:ecs:{region}:{account}:*"
+    return {"aws:SourceAccount": account, "aws:SourceArn": scope, _ECS_SOURCE: "true"}
+
+
+def ecs_trust_policy(account: str, region: str, partition: str = "aws") -> str:
+    """The trust policy AWS documents for task and execution roles, confused-deputy conditions
+    included (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": f"arn:{partition}:ecs:{region}:{account}:*"},
+                        "StringEquals": {"aws:SourceAccount": account},
+                    },
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )
 
 
 _SCP = re.compile(

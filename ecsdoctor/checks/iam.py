@@ -26,6 +26,7 @@ from ecsdoctor.iam_policy import (
     decide,
     disagreement,
     ecs_trust_context,
+    ecs_trust_policy,
     scp_denial,
     simulate,
     trust_allows,
@@ -95,10 +96,10 @@ def _assumable(ctx: CheckContext, kind: Kind, role_arn: str) -> list[CheckResult
         ]
     name = role_arn.rsplit("/", 1)[-1]
     detail = f"ECS cannot assume role {role_arn}: {trust.detail}"
+    partition = snap.task_arn.split(":")[1] if snap.task_arn.startswith("arn:") else "aws"
     fix = (
         f"aws iam update-assume-role-policy --role-name {name} --policy-document "
-        f'\'{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":'
-        f'{{"Service":"{ECS_TASKS}"}},"Action":"sts:AssumeRole"}}]}}\''
+        f"'{ecs_trust_policy(snap.account, snap.region, partition)}'"
     )
     return [
         ctx.result(

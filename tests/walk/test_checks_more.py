@@ -120,6 +120,70 @@ def test_trust_condition_for_another_account(aws: None, region: str) -> None:
     assert "aws:sourceaccount=123456789012" in top.summary
 
 
+def _trust(world: World, source_arn: str) -> None:
+    """The execution role's trust policy with the confused-deputy conditions AWS documents."""
+    world.client("iam").update_assume_role_policy(
+        RoleName=world.ids["execution_role_name"],
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "ArnLike": {"aws:SourceArn": source_arn},
+                            "StringEquals": {"aws:SourceAccount": "123456789012"},
+                        },
+                    }
+                ],
+            }
+        ),
+    )
+    world.fail(
+        messages.PULL_DENIED.format(
+            registry=world.ids["registry"],
+            role=world.ids["execution_role_name"],
+            repository=world.ids["repository"],
+        )
+    )
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_trust_source_arn_scoped_to_one_cluster(aws: None, region: str) -> None:
+    """AWS: "using the aws:SourceArn condition key to specify a specific cluster is not
+    currently supported" (docs/AmazonECS/latest/developerguide/task-iam-roles.html)."""
+    world = build(region, "nat")
+    _trust(world, f"arn:aws:ecs:{region}:123456789012:cluster/walk")
+    diagnosis = world.diagnose()
+    top = diagnosis.root_causes[0]
+    assert (top.kind, top.resource) == ("execution_role", world.ids["execution_role"])
+    assert "one cluster" in top.summary and "not supported" in top.summary
+    assert f"arn:aws:ecs:{region}:123456789012:*" in (top.remediation or "")
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_trust_source_arn_for_another_region(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    _trust(world, "arn:aws:ecs:us-east-2:123456789012:*")
+    top = world.diagnose().root_causes[0]
+    assert (top.kind, top.resource) == ("execution_role", world.ids["execution_role"])
+    assert f"ECS sends an ECS ARN of the task's account and Region (arn:aws:ecs:{region}:" in (
+        top.summary
+    )
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_trust_with_the_documented_source_conditions_is_a_decoy(aws: None, region: str) -> None:
+    world = build(region, "nat")
+    _trust(world, f"arn:aws:ecs:{region}:123456789012:*")
+    diagnosis = world.diagnose()
+    assert diagnosis.root_causes == (), [(r.kind, r.summary) for r in diagnosis.root_causes]
+    trust = next(c for c in diagnosis.checks if c.check == "iam.execution_role_not_assumable")
+    assert trust.status == "ruled_out"
+
+
 def _index(world: World, arch: str) -> None:
     manifest = json.dumps(
         {

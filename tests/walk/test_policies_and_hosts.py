@@ -160,6 +160,52 @@ def test_trust_conditions_against_the_tasks_account() -> None:
     )
 
 
+# What ECS sends as aws:SourceArn is not documented beyond "an ECS ARN of the account and
+# Region": the documented condition is ArnLike arn:aws:ecs:REGION:ACCOUNT:*, and "using the
+# aws:SourceArn condition key to specify a specific cluster is not currently supported"
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
+_TASK = "arn:aws:ecs:eu-west-1:111122223333:task/prod/0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "decision"),
+    [
+        ("ArnLike", "arn:aws:ecs:eu-west-1:111122223333:*", Decision.ALLOWED),
+        ("StringLike", "arn:aws:ecs:eu-west-1:111122223333:*", Decision.ALLOWED),
+        ("ArnLike", "arn:aws:ecs:*:111122223333:*", Decision.ALLOWED),
+        ("ArnEquals", "arn:aws:ecs:eu-west-1:111122223333:*", Decision.ALLOWED),
+        ("ArnLike", "arn:aws:ecs:us-east-1:111122223333:*", Decision.IMPLICIT_DENY),
+        ("ArnLike", "arn:aws:ecs:eu-west-1:999988887777:*", Decision.IMPLICIT_DENY),
+        ("ArnLike", "arn:aws:ecs:eu-west-1:111122223333:cluster/prod", Decision.IMPLICIT_DENY),
+        ("ArnLike", "arn:aws:ecs:eu-west-1:111122223333:task/prod/*", Decision.IMPLICIT_DENY),
+        ("StringEquals", "arn:aws:ecs:eu-west-1:111122223333:*", Decision.IMPLICIT_DENY),
+        # Narrower but not one cluster: undocumented either way, so never a false deny.
+        ("ArnLike", "arn:aws:ecs:eu-west-1:111122223333:task/*", Decision.CONDITIONAL),
+        ("ArnNotLike", "arn:aws:ecs:eu-west-1:999988887777:*", Decision.ALLOWED),
+    ],
+)
+def test_source_arn_condition_against_what_ecs_documents(
+    operator: str, value: str, decision: Decision
+) -> None:
+    condition: dict[str, dict[str, str]] = {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+    condition.setdefault(operator, {})["aws:SourceArn"] = value
+    trust = _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": condition,
+        }
+    )
+    context = ecs_trust_context("111122223333", _TASK)
+    verdict = trust_allows(trust, "ecs-tasks.amazonaws.com", context=context)
+    assert verdict.decision is decision, verdict.detail
+    if "cluster/prod" in value or "task/prod" in value:
+        assert "one cluster" in verdict.detail and "not supported" in verdict.detail
+    if "us-east-1" in value:
+        assert "arn:aws:ecs:eu-west-1:111122223333:*" in verdict.detail
+
+
 def test_scp_named_in_a_message() -> None:
     text = (
         "AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/exec/abc is not "
