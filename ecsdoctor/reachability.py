@@ -133,15 +133,14 @@ def secrets_destination(store: str, region: str, arns: Sequence[str]) -> Destina
     )
 
 
-def kms_destination(region: str, key_arns: Sequence[str]) -> Destination:
-    """Decrypting with a customer key: kms:Decrypt through the kms endpoint."""
-    return Destination(
-        f"AWS KMS in {region}",
-        region,
-        ("kms",),
-        False,
-        tuple(Request("kms", "kms:Decrypt", arn) for arn in key_arns),
-    )
+# No KMS or STS destination, by AWS's documented behaviour: Secrets Manager, SSM, ECR and
+# CloudWatch Logs call KMS themselves for a customer key ("To decrypt the secret, Secrets Manager
+# first decrypts the encrypted data key using the KMS key in AWS KMS":
+# https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html), and ECS
+# delivers task and execution role credentials itself. The endpoints ECS documents for tasks are
+# ecr.api, ecr.dkr, S3, logs and secretsmanager/ssm
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html); a customer
+# key matters through its state and key policy (checks.secrets, checks.iam), not the network.
 
 
 @dataclass(frozen=True, slots=True)

@@ -642,3 +642,58 @@ def test_user_stop_with_137_is_a_decoy(aws: None, region: str) -> None:
         "Task stopped by user", container_reason="", exit_code=137, stop_code="UserInitiated"
     )
     assert world.diagnose().root_causes == ()
+
+
+# -- 6. every endpoint by the same rule ---------------------------------------------------------
+
+# knowledge/resource_init/secrets_unreachable.toml (fourth example; its source is cited there),
+# with this account's secret.
+SECRETS_UNREACHABLE = (
+    "ResourceInitializationError: unable to pull secrets or registry auth: unable to retrieve "
+    "secret from asm: There is a connection issue between the task and AWS Secrets Manager. Check "
+    "your task network configuration. failed to fetch secret {secret} from secrets manager: "
+    "operation error Secrets Manager: GetSecretValue, https response error StatusCode: 0, "
+    "RequestID: , canceled, context deadline exceeded."
+)
+
+
+def _message_for(world: World, endpoint: str) -> str:
+    ip = "10.0.1.200"  # a private address: the task dialled an interface endpoint
+    if endpoint == "ecr.api":
+        return messages.AUTH_TIMEOUT.format(region=world.region, ip=ip)
+    if endpoint == "ecr.dkr":
+        return messages.PULL_TIMEOUT.format(
+            image=world.ids["image"], registry=world.ids["registry"], ip=ip
+        )
+    if endpoint == "logs":
+        return messages.LOGS_UNREACHABLE
+    return SECRETS_UNREACHABLE.format(secret=world.ids["secret"])
+
+
+@pytest.mark.parametrize("endpoint", ["ecr.api", "ecr.dkr", "logs", "secretsmanager"])
+@pytest.mark.parametrize("region", REGIONS)
+def test_each_missing_endpoint_is_named_on_the_vpc(aws: None, region: str, endpoint: str) -> None:
+    """The owner chose endpoints (interface endpoints, no NAT): whichever one the task needs is
+    missing is the root cause on the VPC, never "no route"."""
+    world = build(region, "endpoints", secrets=True)
+    world.client("ec2").delete_vpc_endpoints(VpcEndpointIds=[world.ids[f"endpoint.{endpoint}"]])
+    world.fail(_message_for(world, endpoint))
+    diagnosis = world.diagnose()
+    top = diagnosis.root_causes[0]
+    assert (top.kind, top.resource) == ("vpc_endpoint", world.ids["vpc"]), top.summary
+    assert f"no interface endpoint for com.amazonaws.{region}.{endpoint}" in top.summary
+    assert [r for r in diagnosis.root_causes if r.kind == "route_table"] == []
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_no_kms_or_sts_endpoint_with_a_customer_key_is_a_decoy(aws: None, region: str) -> None:
+    """Secrets Manager decrypts with the customer key itself ("To decrypt the secret, Secrets
+    Manager first decrypts the encrypted data key using the KMS key in AWS KMS":
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html), and
+    ECS documents only ecr.api, ecr.dkr, S3, logs and secretsmanager/ssm endpoints for tasks
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html); ECS
+    delivers role credentials itself, so the task's network never calls KMS or STS to start."""
+    world = build(region, "endpoints", secrets=True)
+    world.client("ec2").delete_vpc_endpoints(VpcEndpointIds=[world.ids["endpoint.kms"]])
+    world.fail(SECRETS_UNREACHABLE.format(secret=world.ids["secret"]))
+    _healthy(world)
