@@ -211,6 +211,38 @@ def merge_findings(findings: Sequence[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
+#: The source of the evidence a change lookup cites (changes.recent_changes).
+CHANGE_SOURCE = "cloudtrail:LookupEvents"
+
+
+def with_changes(findings: Sequence[Finding], results: Sequence[CheckResult]) -> list[Finding]:
+    """Each finding with the recent changes (who, when, what) of the resource it names.
+
+    A change is a lead, never a verdict: it is cited beside the root cause it explains (an
+    endpoint deleted from the VPC that now lacks it, the route replaced, the policy detached),
+    from the inconclusive results whose evidence is CloudTrail's.
+    """
+    changes = [
+        r
+        for r in results
+        if r.status is Status.INCONCLUSIVE
+        and r.gap is None
+        and r.evidence
+        and all(e.source == CHANGE_SOURCE for e in r.evidence)
+    ]
+    out: list[Finding] = []
+    for finding in findings:
+        extra = tuple(
+            e
+            for r in changes
+            if r.resource == finding.resource
+            for e in r.evidence
+            if e not in finding.evidence
+        )
+        out.append(replace(finding, evidence=finding.evidence + extra) if extra else finding)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Ranked:
     """What the checks of one diagnosis concluded, ranked."""
@@ -260,9 +292,13 @@ def rank(collected: Collected, kb: KnowledgeBase) -> Ranked:
     graph = collected.graph
     return Ranked(
         results=tuple(kept),
-        roots=tuple(merge_findings([_finding(r, graph, linked) for r in on_path])),
+        roots=tuple(
+            with_changes(merge_findings([_finding(r, graph, linked) for r in on_path]), kept)
+        ),
         consequences=tuple(merge_findings([_finding(r, graph, linked) for r in consequences])),
-        other_problems=tuple(merge_findings([_finding(r, graph, linked) for r in off_path])),
+        other_problems=tuple(
+            with_changes(merge_findings([_finding(r, graph, linked) for r in off_path]), kept)
+        ),
         ruled_out=tuple(_finding(r, graph, linked) for r in kept if r.status is Status.RULED_OUT),
         gaps=tuple(r.gap for r in kept if r.gap is not None)
         + tuple(collected.graph.gaps if collected.graph is not None else ()),

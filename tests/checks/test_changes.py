@@ -37,6 +37,8 @@ SUBNET = "subnet-0a1b2c3d4e5f60718"
 TABLE = "rtb-0a9b8c7d6e5f40312"
 TASK_SG = "sg-0123456789abcdef0"
 ENI = "eni-0f1a2b3c4d5e6f708"
+ACL = "acl-0b1c2d3e4f5a6b7c8"
+GONE = "vpce-0d1e2f3a4b5c6d7e8"  # an endpoint deleted from the VPC, still listed as Deleted
 WHEN = datetime(2026, 11, 29, 21, 3, tzinfo=UTC)
 
 
@@ -99,6 +101,37 @@ def _world(
         "ec2",
         "DescribeRouteTables",
         {"RouteTables": [route_table(TABLE, VPC, "10.0.0.0/16", [SUBNET], None)]},
+        region=region,
+        Filters=[{"Name": "vpc-id", "Values": [VPC]}],
+    )
+    reader.on(
+        "ec2",
+        "DescribeNetworkAcls",
+        {"NetworkAcls": [{"NetworkAclId": ACL, "VpcId": VPC, "Entries": []}]},
+        region=region,
+        Filters=[{"Name": "association.subnet-id", "Values": [SUBNET]}],
+    )
+    reader.on(
+        "ec2",
+        "DescribeVpcEndpoints",
+        {
+            "VpcEndpoints": [
+                {
+                    "VpcEndpointId": GONE,
+                    "VpcEndpointType": "Interface",
+                    "VpcId": VPC,
+                    "ServiceName": f"com.amazonaws.{region}.ecr.dkr",
+                    "State": "Deleted",
+                },
+                {
+                    "VpcEndpointId": "vpce-0aaaabbbbccccdddd",
+                    "VpcEndpointType": "Interface",
+                    "VpcId": VPC,
+                    "ServiceName": f"com.amazonaws.{region}.ecr.api",
+                    "State": "available",
+                },
+            ]
+        },
         region=region,
         Filters=[{"Name": "vpc-id", "Values": [VPC]}],
     )
@@ -180,7 +213,7 @@ ROWS = [
             ),
             Status.INCONCLUSIVE,
             Kind.EXECUTION_ROLE,
-            "ecsTaskExecutionRole",
+            EAST.role_arn("ecsTaskExecutionRole"),
             "DetachRolePolicy by carol",
             "cloudtrail:LookupEvents",
         ),
@@ -196,11 +229,34 @@ ROWS = [
             ),
             Status.INCONCLUSIVE,
             Kind.TASK_DEFINITION,
-            "api",
-            "RegisterTaskDefinition by deploy-bot at 2026-11-29T21:55:00+00:00.",
+            WEST.td_arn("api", 9),
+            "RegisterTaskDefinition by deploy-bot at 2026-11-29T21:55:00+00:00 on api.",
             "cloudtrail:LookupEvents",
         ),
         id="evidence-new-revision",
+    ),
+    pytest.param(
+        Row(
+            # The deleted endpoint's change is the VPC's: "no endpoint for ..." names the VPC.
+            lambda: _world(EAST, {GONE: [_event("DeleteVpcEndpoints", "dave", GONE, "ec2", 21)]}),
+            Status.INCONCLUSIVE,
+            Kind.VPC_ENDPOINT,
+            VPC,
+            f"DeleteVpcEndpoints by dave at 2026-11-29T21:21:00+00:00 on {GONE}.",
+            "cloudtrail:LookupEvents",
+        ),
+        id="evidence-endpoint-deleted",
+    ),
+    pytest.param(
+        Row(
+            lambda: _world(WEST, {ACL: [_event("CreateNetworkAclEntry", "erin", ACL, "ec2", 30)]}),
+            Status.INCONCLUSIVE,
+            Kind.NETWORK_ACL,
+            ACL,
+            "CreateNetworkAclEntry by erin at 2026-11-29T21:30:00+00:00.",
+            "cloudtrail:LookupEvents",
+        ),
+        id="evidence-acl-rule-added",
     ),
     pytest.param(
         Row(
