@@ -96,16 +96,10 @@ class World:
 
 @cache
 def knowledge() -> Any:
-    """The shipped knowledge plus the entries this branch proposes (tests/walk/knowledge): the
-    failure families issue 11 adds (DNS failures, exec format errors) that link to new checks."""
-    from pathlib import Path
+    """The shipped knowledge base (loaded once for every walk test)."""
+    from ecsdoctor.pipeline import load_knowledge
 
-    from ecsdoctor.kb import KnowledgeBase, load_entries
-
-    proposed = load_entries(Path(__file__).parent / "knowledge")
-    shipped = load_entries()
-    ids = {e.id for e in shipped}
-    return KnowledgeBase([*shipped, *(e for e in proposed if e.id not in ids)])
+    return load_knowledge()
 
 
 def _tag(name: str) -> list[dict[str, Any]]:
