@@ -222,3 +222,59 @@ def test_exec_format_error_against_the_image_index(aws: None, region: str) -> No
     top = next(r for r in diagnosis.root_causes if r.check == "container.exec_format_error")
     assert (top.kind, top.resource) == ("ecr_image", world.ids["repository"])
     assert "offers only linux/arm64" in top.summary and "X86_64" in top.summary
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_exec_format_error_with_the_tasks_architecture_in_the_index_is_a_decoy(
+    aws: None, region: str
+) -> None:
+    """The index offers linux/amd64 (the task's X86_64): the exec format error is not an
+    architecture mismatch of the image (a script without its interpreter line, say)."""
+    world = build(region, "nat")
+    world.client("ecr").batch_delete_image(repositoryName="web", imageIds=[{"imageTag": "v1"}])
+    _index(world, "amd64")
+    world.fail(
+        messages.ESSENTIAL_EXITED,
+        container_reason="exec /usr/local/bin/streamlit: exec format error",
+        exit_code=1,
+        stop_code="EssentialContainerExited",
+    )
+    diagnosis = world.diagnose()
+    assert not [r for r in diagnosis.root_causes if r.kind in ("ecr_image", "container_image")]
+    ruled = next(c for c in diagnosis.checks if c.check == "container.exec_format_error")
+    assert ruled.status == "ruled_out" and "offers a linux/amd64 variant" in ruled.detail
+
+
+# knowledge/image_pull/dns_unresolved.toml (first example: awsdocs/amazon-ecs-developer-guide
+# issue 110), with this account's secret and region.
+SECRET_LOOKUP_FAILED = (
+    "Fetching secret data from AWS Secrets Manager in region {region}: secret {secret}: "
+    "RequestError: send request failed caused by: Post https://secretsmanager.{region}."
+    "amazonaws.com/: dial tcp: lookup secretsmanager.{region}.amazonaws.com on 10.0.0.2:53: "
+    "no such host"
+)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_secret_host_not_resolved_with_vpc_dns_off(aws: None, region: str) -> None:
+    world = build(region, "nat", secrets=True)
+    world.client("ec2").modify_vpc_attribute(
+        VpcId=world.ids["vpc"], EnableDnsSupport={"Value": False}
+    )
+    world.fail(SECRET_LOOKUP_FAILED.format(region=region, secret=world.ids["secret"]))
+    diagnosis = world.diagnose()
+    top = diagnosis.root_causes[0]
+    assert (top.kind, top.resource) == ("vpc_dns", world.ids["vpc"])
+    assert f"could not resolve secretsmanager.{region}.amazonaws.com" in top.summary
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_secret_host_not_resolved_with_dns_on_is_no_vpc_cause(aws: None, region: str) -> None:
+    """Decoy: the VPC resolves names with the Amazon DNS server, the host is AWS's own: the
+    VPC's DNS is ruled out, not blamed."""
+    world = build(region, "nat", secrets=True)
+    world.fail(SECRET_LOOKUP_FAILED.format(region=region, secret=world.ids["secret"]))
+    diagnosis = world.diagnose()
+    assert not [r for r in diagnosis.root_causes if r.kind == "vpc_dns"]
+    dns = next(c for c in diagnosis.checks if c.check == "network.dns_unresolved")
+    assert dns.status == "ruled_out"
