@@ -898,9 +898,12 @@ class _Evaluator:
         if subnet_ids and self.zone:
             zones = {str(self.snap.subnet(s).get("AvailabilityZone")) for s in subnet_ids}
             in_zone = self.zone in zones
+            # Not a requirement: the endpoint's DNS name resolves to its interfaces in every zone
+            # it has, and the VPC's local route reaches them from any subnet (issue 11: "a subnet
+            # in the task's AZ or reachable"); another zone costs cross-zone traffic, not access.
             reqs.append(
                 Requirement(
-                    in_zone,
+                    True,
                     "vpc_endpoint",
                     vpce,
                     "ec2:DescribeSubnets",
@@ -908,9 +911,10 @@ class _Evaluator:
                     + (
                         f"a network interface in {self.zone}."
                         if in_zone
-                        else f"no network interface in the task's zone {self.zone} (only {', '.join(sorted(zones))})."
+                        else f"no network interface in the task's zone {self.zone} (only "
+                        f"{', '.join(sorted(zones))}); the task reaches it across zones through "
+                        "the VPC's local route."
                     ),
-                    f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce} --add-subnet-ids {self.subnet_id}",
                 )
             )
         group_ids = [str(g.get("GroupId")) for g in endpoint.get("Groups", [])]

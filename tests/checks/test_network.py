@@ -716,13 +716,15 @@ SECRETS_ROWS = [
                 endpoints=("ssm",),
                 endpoint_subnet=WEST_VPC.other_subnet,
             ),
-            Status.CONFIRMED,
-            Kind.VPC_ENDPOINT,
-            WEST_VPC.endpoint_id("ssm"),
-            "no network interface in the task's zone eu-west-1a (only eu-west-1b)",
+            # Reachable across zones over the VPC's local route: not a finding.
+            Status.RULED_OUT,
+            Kind.ROUTE_TABLE,
+            WEST_VPC.private_table,
+            "no network interface in the task's zone eu-west-1a (only eu-west-1b); the task "
+            "reaches it across zones",
             "ec2:DescribeSubnets",
         ),
-        id="confirmed-endpoint-in-another-zone",
+        id="ruled-out-endpoint-in-another-zone",
     ),
     pytest.param(
         Row(
