@@ -28,6 +28,7 @@ from botocore.exceptions import NoCredentialsError
 from botocore.parsers import ResponseParserError
 
 from ecsdoctor.aws.operations import is_allowed, permission_name
+from ecsdoctor.aws.rate import RateLimit
 from ecsdoctor.errors import (
     ApiError,
     AwsSetupError,
@@ -290,10 +291,11 @@ class AwsReader:
         max_attempts: int = 5,
         call_limit: float | None = None,
         deadline: float | None = DEFAULT_DEADLINE,
+        rate: RateLimit | None = None,
     ) -> None:
         """`max_attempts` counts the first try; `call_limit` caps one call, retries included
         (by default 30 s, and at most half the deadline: one hung call must leave time for the
-        reads that come after it)."""
+        reads that come after it). `rate` paces every attempt (ecsdoctor/aws/rate.py)."""
         try:
             self.session = session or boto3.session.Session()
             chosen = region or self.session.region_name
@@ -312,6 +314,7 @@ class AwsReader:
             call_limit = CALL_LIMIT if deadline is None else min(CALL_LIMIT, max(deadline, 0) / 2)
         self.call_limit = call_limit
         self.deadline = deadline
+        self.rate = rate
         self._expires = None if deadline is None else time.monotonic() + max(0.0, deadline)
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": max(1, max_attempts)},
@@ -368,6 +371,8 @@ class AwsReader:
             raise CallUnavailable(permission, CALL_TIMED_OUT, "abandoned: nobody waits for it")
         if self.expired:
             raise self._deadline_error(permission)
+        if self.rate is not None and not self.rate.acquire(self._expires):
+            raise self._deadline_error(permission)  # its turn would come after the deadline
         with self._count_lock:
             self.api_calls += 1
 
