@@ -565,7 +565,7 @@ def scan_cluster(
             by_group.setdefault(str(task.get("group")), []).append(task)
         snaps = [ServiceSnapshot(aws, raw, region_name, account) for raw in services]
         own = {svc.name: by_group.get(f"service:{svc.name}", []) for svc in snaps}
-        failed = {svc: [t for t in mine if _is_failure(t, kb)] for svc, mine in own.items()}
+        failed = {key: [t for t in mine if _is_failure(t, kb)] for key, mine in own.items()}
         suspects = [s for s in snaps if s.running > 0 and _names_targets(s, failed[s.name], kb)]
         _read_target_health(aws, region, suspects)
         suspected = {s.name for s in suspects}
