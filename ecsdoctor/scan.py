@@ -650,4 +650,4 @@ def scan_cluster(
     )
 
 
-__all__ = ["MAX_GROUPS", "diagnose_service", "scan_cluster"]
+__all__ = ["MAX_GROUPS", "SharedDiagnosis", "diagnose_service", "failure_signature", "scan_cluster"]

@@ -254,6 +254,7 @@ class _Ticket(Generic[T]):
         self.abandoned = False
         self.result: T | None = None
         self.error: BaseException | None = None
+        self.attempts = 0  # requests sent for it, retries included
         self._slots = slots
         self._held = True
         self._lock = threading.Lock()
@@ -371,10 +372,18 @@ class AwsReader:
             raise CallUnavailable(permission, CALL_TIMED_OUT, "abandoned: nobody waits for it")
         if self.expired:
             raise self._deadline_error(permission)
-        if self.rate is not None and not self.rate.acquire(self._expires):
-            raise self._deadline_error(permission)  # its turn would come after the deadline
+        # The first attempt of a bounded call paid its token before its thread started; a retry
+        # (or a request from a raw client, outside any call) pays here.
+        if ticket is not None:
+            ticket.attempts += 1
+        if (ticket is None or ticket.attempts > 1) and not self._paced():
+            raise self._deadline_error(permission)
         with self._count_lock:
             self.api_calls += 1
+
+    def _paced(self) -> bool:
+        """Wait for the rate cap's next token; False if it would only come after the deadline."""
+        return self.rate is None or self.rate.acquire(self._expires)
 
     def _region(self, region: str | None) -> str:
         if region is None or region == self.region:
@@ -402,7 +411,9 @@ class AwsReader:
         Daemon, not a pool thread: a call abandoned on a dribbling socket must not keep the
         process alive at exit (concurrent.futures joins its workers then).
         """
-        started = time.monotonic()
+        if not self._paced():
+            raise self._deadline_error(permission)
+        started = time.monotonic()  # after the wait for a token: pacing is not the call's time
         limit = self.call_limit
         code = CALL_TIMED_OUT
         if self._expires is not None:

@@ -6,6 +6,7 @@ import threading
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from ecsdoctor.aws.rate import DEFAULT_BURST, DEFAULT_MAX_RPS, MAX_RPS_ENV, RateLimit, max_rps
@@ -152,3 +153,55 @@ def test_a_turn_after_the_deadline_is_a_data_gap_not_a_request() -> None:
     assert caught.value.code == DEADLINE_EXCEEDED
     assert reader.api_calls == 1
     assert clock.sleeps == []
+
+
+def test_the_wait_for_a_token_is_not_the_calls_time() -> None:
+    """A call waits for its token before its I/O thread starts, so pacing never trips the
+    per-call cap (CallTimedOut); a retry pays on the I/O thread, in botocore's retry loop."""
+    waiters: list[str] = []
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:
+        waiters.append(threading.current_thread().name)
+        clock.sleep(seconds)
+
+    bucket = RateLimit(1.0, 1, clock=clock, sleep=sleep)
+    with mock_aws():
+        reader = AwsReader(SESSION, region="us-east-1", deadline=None, call_limit=0.5, rate=bucket)
+        for name in ("/a", "/b", "/c"):
+            reader.call("logs", "DescribeLogGroups", logGroupNamePrefix=name)
+    assert reader.api_calls == 3
+    assert len(waiters) == 2 and "ecsdoctor-call" not in waiters
+    assert clock.now - 1000.0 == pytest.approx(2.0)
+
+
+def test_retries_pay_for_their_tokens_too() -> None:
+    clock = FakeClock()
+    bucket = _bucket(100.0, 100, clock)
+    with mock_aws():
+        reader = AwsReader(SESSION, region="us-east-1", deadline=None, max_attempts=3, rate=bucket)
+        client = reader.client("logs")
+        failures = iter([True, True, False])
+
+        def throttle(**_: object) -> AWSResponse | None:
+            if next(failures):
+                return AWSResponse("https://logs", 400, {}, _Body(THROTTLED))
+            return None
+
+        client.meta.events.register("before-send.cloudwatch-logs.DescribeLogGroups", throttle)
+        reader.call("logs", "DescribeLogGroups")
+    assert reader.api_calls == 3
+    assert bucket.burst - bucket._tokens == pytest.approx(3.0, abs=0.01)  # one token an attempt
+
+
+THROTTLED = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+
+
+class _Body:
+    """The smallest raw body botocore's AWSResponse can read."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: object) -> list[bytes]:
+        return [self._data]
