@@ -1,8 +1,9 @@
 """Benchmark: wall time, AWS requests and peak memory of live diagnosis, per demo scenario.
 
 Run: python benchmarks/diagnose_bench.py [--repeat 3] [--services]. `--services` measures the
-service scenarios and cluster scans (10 and 50 services, few and many stopped tasks). Numbers are
-recorded in docs/performance.md;
+service scenarios and cluster scans (10 and 50 services, few and many stopped tasks; then 10, 100
+and 500 services of fleets sharing their resources, tests/services/cluster_scale.py, with the
+requests of each operation). Numbers are recorded in docs/performance.md;
 they are goals to watch, not asserted by tests (timing tests are flaky on shared machines).
 """
 
@@ -10,17 +11,26 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 import tracemalloc
+from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import boto3
 from moto import mock_aws
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.services.cluster_scale
+
+from ecsdoctor.aws.rate import DEFAULT_BURST, DEFAULT_MAX_RPS
+from ecsdoctor.aws.session import AwsAccess, open_reader
 from ecsdoctor.demo import SCENARIOS
 from ecsdoctor.demo.account import pin_task_state
 from ecsdoctor.demo.service_scenarios import SERVICE_SCENARIOS, ClusterMix, build_cluster
 from ecsdoctor.diagnose import diagnose_task
 from ecsdoctor.scan import diagnose_service, scan_cluster
+from tests.services.cluster_scale import build_scaled_cluster
 
 
 def _measure(run: object) -> tuple[float, int, float]:
@@ -32,6 +42,11 @@ def _measure(run: object) -> tuple[float, int, float]:
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return elapsed, diagnosis.api_calls, peak
+
+
+def _free(session: boto3.session.Session) -> Any:
+    """A live reader without the rate cap: the benchmark counts requests, pacing is computed."""
+    return open_reader(AwsAccess(session=session, max_rps=0))
 
 
 def services(repeat: int) -> None:
@@ -62,10 +77,35 @@ def services(repeat: int) -> None:
         with mock_aws():
             session = boto3.session.Session(region_name="us-east-1")
             build_cluster(session, mix)
-            ms, calls, peak = _measure(lambda s=session: scan_cluster("prod", session=s))
-            diagnosis = scan_cluster("prod", session=session)
+            ms, calls, peak = _measure(lambda s=session: scan_cluster("prod", reader=_free(s)))
+            diagnosis = scan_cluster("prod", reader=_free(session))
             tasks = sum(x.failed_tasks for x in diagnosis.services)
         print(f"{label:<32} {tasks:>6} {ms:>7.0f} {calls:>8} {peak:>8.1f}")
+    scaled()
+
+
+def scaled(sizes: tuple[int, ...] = (10, 100, 500)) -> None:
+    """Scans of fleets sharing resources: requests by size, uncapped, and the default pacing."""
+    print()
+    print(f"{'services':>8} {'failing':>7} {'requests':>8} {'ms':>7} {'paced s':>7}  largest reads")
+    for size in sizes:
+        with mock_aws():
+            names = build_scaled_cluster(boto3.session.Session(region_name="us-east-1"), size)
+            session = boto3.session.Session(region_name="us-east-1")
+            ops: Counter[str] = Counter()
+
+            def count(event_name: str, ops: Counter[str] = ops, **_: Any) -> None:
+                ops[event_name.split(".", 2)[2]] += 1
+
+            session.events.register("before-send", count)
+            start = time.perf_counter()
+            diagnosis = scan_cluster("prod", reader=_free(session))
+            ms = (time.perf_counter() - start) * 1000
+        failing = size - len(names["healthy"])
+        # What the default cap (ecsdoctor/aws/rate.py) adds on real AWS: the burst goes at once.
+        paced = max(0.0, (diagnosis.api_calls - DEFAULT_BURST) / DEFAULT_MAX_RPS)
+        top = ", ".join(f"{op} {n}" for op, n in ops.most_common(3))
+        print(f"{size:>8} {failing:>7} {diagnosis.api_calls:>8} {ms:>7.0f} {paced:>7.1f}  {top}")
 
 
 def main() -> None:

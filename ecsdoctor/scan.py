@@ -2,14 +2,18 @@
 
 A service's stopped tasks are grouped by their normalised failure; each distinct failure is
 diagnosed once, on its newest task, with the task checks, and the service checks (deployment,
-load balancer, placement) run on the service itself. A cluster scan reads every service 10 per
-request and every stopped task 100 per request, then diagnoses only the unhealthy services, all
-through one memoised reader so shared subnets, endpoints and roles are read once.
+load balancer, placement) run on the service itself. A cluster scan lists every service and
+every stopped task of the cluster once (100 a page), describes services 10 and tasks 100 per
+request, reads target groups 20 per request and target health only where the service's own
+evidence names its targets, then diagnoses the unhealthy services through one memoised reader,
+so shared subnets, endpoints, roles and repositories are read once. Services that fail the same
+way on the same resources (`failure_signature`) share one task diagnosis: a deleted log group
+breaking forty services is diagnosed once and reported with all forty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -26,6 +30,7 @@ from ecsdoctor.errors import AwsSetupError, ReadError
 from ecsdoctor.graph import FailurePath, ResourceGraph, build_service_graph
 from ecsdoctor.ingest import SignalBuilder
 from ecsdoctor.kb import KnowledgeBase
+from ecsdoctor.kinds import Kind
 from ecsdoctor.models import (
     CheckResult,
     Diagnosis,
@@ -56,9 +61,11 @@ from ecsdoctor.service import (
     group_tasks,
     list_service_names,
     normalize_reason,
+    prefetch_target_groups,
     stopped_at,
     stopped_tasks,
     task_example,
+    task_failure_key,
     timestamp,
 )
 from ecsdoctor.snapshot import TaskSnapshot
@@ -68,6 +75,57 @@ Raw = Mapping[str, Any]
 MAX_GROUPS = 5  # distinct failures diagnosed live per service; the rest are listed
 MAX_EVENTS = 40  # distinct (normalised) service events kept as signals
 STUCK_AFTER = 3600.0  # seconds a rollout may stay IN_PROGRESS before a scan calls it stuck
+# Failure kinds that make a scan read a service's target health (else it is not worth a request).
+TARGET_KINDS = frozenset({Kind.TARGET_GROUP, Kind.LOAD_BALANCER})
+# Captures naming the service itself, not what its tasks depend on: no part of a signature.
+_OWN_CAPTURES = frozenset({"service", "task", "target_group"})
+
+Signature = tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SharedDiagnosis:
+    """One distinct failure's task checks, run on one task, shared by every service failing so."""
+
+    snap: TaskSnapshot
+    results: tuple[CheckResult, ...]
+
+
+def _attachment_subnet(task: Raw) -> str | None:
+    for attachment in task.get("attachments") or []:
+        for detail in attachment.get("details") or []:
+            if detail.get("name") == "subnetId" and detail.get("value"):
+                return str(detail["value"])
+    return None
+
+
+def failure_signature(task: Raw, svc: ServiceSnapshot, matches: Sequence[Match]) -> Signature:
+    """What two services' failures must share for one task diagnosis to answer for both.
+
+    The same failure (normalised stop code, reasons, exit codes), the same knowledge entries
+    matched (so the same checks are chosen) with the same captured values, and the same
+    resources the checks read: task definition revision (image, roles, logs, secrets), launch
+    type and platform, the subnet the task landed in and the service's network configuration.
+    Anything that differs gets its own diagnosis; the service checks always run per service.
+    """
+    vpc = svc.awsvpc
+    captures = captures_of(matches)
+    return (
+        task_failure_key(task),
+        str(task.get("taskDefinitionArn") or ""),
+        str(task.get("launchType") or svc.launch_type or ""),
+        str(task.get("platformVersion") or ""),
+        str(task.get("capacityProviderName") or ""),
+        str((task.get("overrides") or {}).get("taskRoleArn") or ""),
+        str((task.get("overrides") or {}).get("executionRoleArn") or ""),
+        _attachment_subnet(task),
+        svc.cluster_arn,
+        tuple(sorted(str(x) for x in vpc.get("subnets") or [])),
+        tuple(sorted(str(x) for x in vpc.get("securityGroups") or [])),
+        str(vpc.get("assignPublicIp") or ""),
+        frozenset(m.entry for m in matches),
+        tuple(sorted((k, v) for k, v in captures.items() if k not in _OWN_CAPTURES)),
+    )
 
 
 @dataclass(slots=True)
@@ -151,12 +209,16 @@ def _run_service(
     kb: KnowledgeBase,
     extra_signals: Sequence[Signal] = (),
     thorough: bool = False,
+    shared: dict[Signature, SharedDiagnosis] | None = None,
 ) -> _ServiceRun:
     """Diagnose one service: its events, its distinct task failures, its own settings.
 
     `tasks` are the service's stopped tasks, `failed` those of them that failed; the checks that
-    run are those on the failure's path through the service's dependency graph.
+    run are those on the failure's path through the service's dependency graph. `shared` holds
+    the task diagnoses of a scan's earlier services by `failure_signature`: a failure already
+    diagnosed there is not diagnosed again.
     """
+    shared = {} if shared is None else shared
     aws, service, region, account = svc.reader, svc.raw, svc.region, svc.account
     builder = SignalBuilder("service")
     _service_signals(service, builder)
@@ -195,17 +257,28 @@ def _run_service(
             "the task checks ran on the service's current task definition and network "
             "configuration (no stopped task to read)"
         )
-    group_results: dict[str, list[CheckResult]] = {}
+    keys = [failure_signature(snap.task, svc, matches) for _, snap in snaps]
+    todo: dict[Signature, TaskSnapshot] = {}
+    for key, (_, snap) in zip(keys, snaps, strict=True):
+        if key not in shared:
+            todo.setdefault(key, snap)
     runs = aws.parallel(
         [
             partial(run_task_checks, snap, signals, matches, kb, thorough=thorough)
-            for _, snap in snaps
+            for snap in todo.values()
         ]
     )
-    for (group, _), answer in zip(snaps, runs, strict=True):
-        group_results[group.reason] = [] if isinstance(answer, ReadError) else list(answer.results)
+    for (key, snap), answer in zip(todo.items(), runs, strict=True):
+        found = () if isinstance(answer, ReadError) else answer.results
+        shared[key] = SharedDiagnosis(snap, tuple(found))
+    diagnosed = [shared[key] for key in keys]
+    group_results: dict[str, list[CheckResult]] = {}
+    for (group, _), done in zip(snaps, diagnosed, strict=True):
+        group_results[group.reason] = list(done.results)
     svc.prefetch()
-    graph = build_service_graph(svc, [snap for _, snap in snaps])
+    # The snapshots that were read (another service's, for a shared failure): reading this
+    # service's own task again would cost the requests the sharing saved.
+    graph = build_service_graph(svc, [done.snap for done in diagnosed])
     path = graph.failure_path(failure_kinds(matches, kb, signals))
     named = hypothesis_checks(matches, kb)
     ctx = ServiceContext(
@@ -233,7 +306,8 @@ def _run_service(
         "task_definition_arn": svc.task_definition_arn or None,
     }
     if snaps:
-        facts = {**task_facts(snaps[0][1]), **{k: v for k, v in facts.items() if v}}
+        own = {"task_arn": snaps[0][1].task_arn, **{k: v for k, v in facts.items() if v}}
+        facts = {**task_facts(diagnosed[0].snap), **own}
     return _ServiceRun(
         svc, signals, matches, results, groups, group_results, notes, facts, graph, path
     )
@@ -359,8 +433,30 @@ def diagnose_service(
 # -- cluster scan ------------------------------------------------------------------------------
 
 
-def _symptoms(svc: ServiceSnapshot, failed: int, kb: KnowledgeBase, now: float) -> list[str]:
-    """Why a scan calls a service unhealthy; empty for a healthy one."""
+def _names_targets(svc: ServiceSnapshot, failed: Sequence[Raw], kb: KnowledgeBase) -> bool:
+    """The service's events or failed tasks point at its load balancer's targets.
+
+    Only then does a scan read the service's target health: ECS replaces a task whose targets
+    fail their health checks and says so in an event and the task's stopped reason, so a
+    service with no such evidence is not worth one DescribeTargetHealth per target group.
+    """
+    if not svc.load_balancers:
+        return False
+    builder = SignalBuilder("service")
+    _service_signals(svc.raw, builder)
+    for group in group_tasks(failed):
+        builder.add(dict(group.newest), "task")
+    matches = kb.match_all(builder.signals)
+    return bool(failure_kinds(matches, kb, builder.signals) & TARGET_KINDS)
+
+
+def _symptoms(
+    svc: ServiceSnapshot, failed: int, kb: KnowledgeBase, now: float, targets: bool
+) -> list[str]:
+    """Why a scan calls a service unhealthy; empty for a healthy one.
+
+    `targets`: read the target health (the service's evidence names its targets).
+    """
     problems: list[str] = []
     primary = svc.primary or {}
     state = primary.get("rolloutState")
@@ -380,13 +476,28 @@ def _symptoms(svc: ServiceSnapshot, failed: int, kb: KnowledgeBase, now: float) 
         top = kb.match(Signal(source=SignalSource.SERVICE_EVENT, text=message))
         if top is not None and top.severity is Severity.FAILURE:
             problems.append(f"latest event: {message[:160]}")
-    if svc.load_balancers and svc.running > 0:
+    if targets and svc.running > 0:
         for arn in svc.target_groups:
             health = svc.target_health(arn)
             bad = [h for h in health if (h.get("TargetHealth") or {}).get("State") == "unhealthy"]
             if bad:
                 problems.append(f"{len(bad)} unhealthy target(s) in {arn.rsplit('/', 2)[-2]}")
     return problems
+
+
+def _read_target_health(
+    aws: Reader, region: str | None, services: Sequence[ServiceSnapshot]
+) -> None:
+    """Target groups of `services` in bulk, then each group's target health, concurrently."""
+    prefetch_target_groups(aws, region, services)
+    reads: list[Callable[[], object]] = []
+    for svc in services:
+        try:
+            groups = svc.target_groups
+        except ReadError:
+            continue  # its symptoms read it again and say what could not be read
+        reads.extend(partial(svc.target_health, arn) for arn in groups)
+    aws.parallel(reads)
 
 
 def _cluster_region(cluster: str | None) -> str | None:
@@ -438,6 +549,7 @@ def scan_cluster(
     statuses: list[ServiceStatus] = []
     runs: list[_ServiceRun] = []
     notes: list[str] = []
+    shared: dict[Signature, SharedDiagnosis] = {}
     for name in _cluster_names(aws, cluster, region):
         arns = list_service_names(aws, name, region)
         if not arns:
@@ -451,16 +563,20 @@ def scan_cluster(
         by_group: dict[str, list[Raw]] = {}
         for task in tasks:
             by_group.setdefault(str(task.get("group")), []).append(task)
-        for raw in services:
-            svc = ServiceSnapshot(aws, raw, region_name, account)
-            own = by_group.get(f"service:{svc.name}", [])
-            failed = [t for t in own if _is_failure(t, kb)]
+        snaps = [ServiceSnapshot(aws, raw, region_name, account) for raw in services]
+        own = {svc.name: by_group.get(f"service:{svc.name}", []) for svc in snaps}
+        failed = {key: [t for t in mine if _is_failure(t, kb)] for key, mine in own.items()}
+        suspects = [s for s in snaps if s.running > 0 and _names_targets(s, failed[s.name], kb)]
+        _read_target_health(aws, region, suspects)
+        suspected = {s.name for s in suspects}
+        failing: list[ServiceSnapshot] = []
+        for svc in snaps:
             try:
-                problems = _symptoms(svc, len(failed), kb, now)
+                problems = _symptoms(svc, len(failed[svc.name]), kb, now, svc.name in suspected)
             except ReadError as err:
                 problems = [f"could not read target health ({err.permission})"]
             if problems:
-                runs.append(_run_service(svc, own, failed, kb, thorough=thorough))
+                failing.append(svc)
             statuses.append(
                 ServiceStatus(
                     name=svc.name,
@@ -470,9 +586,15 @@ def scan_cluster(
                     running=svc.running,
                     rollout_state=(svc.primary or {}).get("rolloutState"),
                     problems=tuple(problems),
-                    failed_tasks=len(failed),
+                    failed_tasks=len(failed[svc.name]),
                 )
             )
+        prefetch_target_groups(aws, region, failing)
+        for svc in failing:
+            run = _run_service(
+                svc, own[svc.name], failed[svc.name], kb, thorough=thorough, shared=shared
+            )
+            runs.append(run)
     signals: list[Signal] = []
     matches: list[Match] = []
     results: list[CheckResult] = []
@@ -528,4 +650,4 @@ def scan_cluster(
     )
 
 
-__all__ = ["MAX_GROUPS", "diagnose_service", "scan_cluster"]
+__all__ = ["MAX_GROUPS", "SharedDiagnosis", "diagnose_service", "failure_signature", "scan_cluster"]

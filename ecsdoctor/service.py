@@ -25,6 +25,10 @@ Raw = Mapping[str, Any]
 DESCRIBE_SERVICES_BATCH = 10  # ecs:DescribeServices takes at most 10 services
 DESCRIBE_TASKS_BATCH = 100  # ecs:DescribeTasks takes at most 100 tasks
 DESCRIBE_INSTANCES_BATCH = 100  # ecs:DescribeContainerInstances takes at most 100
+LIST_PAGE = 100  # ListServices / ListTasks return 10 a page unless asked for up to 100
+# elbv2:DescribeTargetGroups documents no limit on TargetGroupArns; 20 is the limit of its
+# sibling lists (DescribeLoadBalancers' LoadBalancerArns, Names), so a batch never hits one.
+DESCRIBE_TARGET_GROUPS_BATCH = 20
 
 
 #: What reading services, their stopped tasks and their load balancers costs.
@@ -86,7 +90,14 @@ def list_service_names(reader: Reader, cluster: str, region: str | None = None) 
     """Every service ARN of the cluster (paginated ListServices)."""
     try:
         return list(
-            reader.pages("ecs", "ListServices", "serviceArns", region=region, cluster=cluster)
+            reader.pages(
+                "ecs",
+                "ListServices",
+                "serviceArns",
+                region=region,
+                cluster=cluster,
+                maxResults=LIST_PAGE,
+            )
         )
     except ApiError as err:
         if err.code == "ClusterNotFoundException":
@@ -112,7 +123,7 @@ def stopped_tasks(
         cluster=cluster,
         desiredStatus="STOPPED",
         serviceName=service,
-        maxResults=100,
+        maxResults=LIST_PAGE,
     )
     calls = [
         partial(reader.call, "ecs", "DescribeTasks", region=region, cluster=cluster, tasks=batch)
@@ -125,6 +136,37 @@ def stopped_tasks(
         tasks.extend(answer.get("tasks") or [])
     tasks.sort(key=lambda t: stopped_at(t) or 0.0, reverse=True)
     return tasks
+
+
+def prefetch_target_groups(
+    reader: Reader, region: str | None, services: Sequence[ServiceSnapshot]
+) -> None:
+    """Read the target groups of many services in a few requests (20 ARNs each), not one each.
+
+    A batch naming a deleted target group fails as a whole (TargetGroupNotFound): its services
+    are then left to read their own, so the check of the one broken service still sees the error.
+    """
+    wanted = [s for s in services if "target_groups" not in s.__dict__ and s.target_group_arns]
+    arns = sorted({arn for s in wanted for arn in s.target_group_arns})
+    batches = _batches(arns, DESCRIBE_TARGET_GROUPS_BATCH)
+    calls = [
+        partial(reader.call, "elbv2", "DescribeTargetGroups", region=region, TargetGroupArns=b)
+        for b in batches
+    ]
+    found: dict[str, Raw] = {}
+    failed: set[str] = set()
+    for batch, answer in zip(batches, reader.parallel(calls), strict=True):
+        if isinstance(answer, ReadError):
+            failed.update(batch)
+            continue
+        for group in answer.get("TargetGroups") or []:
+            if group.get("TargetGroupArn"):
+                found[str(group["TargetGroupArn"])] = group
+    for svc in wanted:
+        if failed.isdisjoint(svc.target_group_arns):
+            svc.__dict__["target_groups"] = {
+                arn: found[arn] for arn in svc.target_group_arns if arn in found
+            }
 
 
 def timestamp(value: object) -> float | None:
@@ -350,10 +392,15 @@ class ServiceSnapshot:
                 return first
         return None
 
+    @property
+    def target_group_arns(self) -> list[str]:
+        """The ARNs of the service's target groups, sorted, each once."""
+        return sorted({str(lb["targetGroupArn"]) for lb in self.load_balancers})
+
     @cached_property
     def target_groups(self) -> dict[str, Raw]:
-        """The service's target groups by ARN (one request)."""
-        arns = sorted({str(lb["targetGroupArn"]) for lb in self.load_balancers})
+        """The service's target groups by ARN (one request, unless a scan read them in bulk)."""
+        arns = self.target_group_arns
         if not arns:
             return {}
         groups = self.reader.call(
@@ -462,6 +509,7 @@ __all__ = [
     "group_tasks",
     "list_service_names",
     "normalize_reason",
+    "prefetch_target_groups",
     "stopped_at",
     "stopped_tasks",
     "task_example",

@@ -28,6 +28,7 @@ from botocore.exceptions import NoCredentialsError
 from botocore.parsers import ResponseParserError
 
 from ecsdoctor.aws.operations import is_allowed, permission_name
+from ecsdoctor.aws.rate import RateLimit
 from ecsdoctor.errors import (
     ApiError,
     AwsSetupError,
@@ -253,6 +254,7 @@ class _Ticket(Generic[T]):
         self.abandoned = False
         self.result: T | None = None
         self.error: BaseException | None = None
+        self.attempts = 0  # requests sent for it, retries included
         self._slots = slots
         self._held = True
         self._lock = threading.Lock()
@@ -290,10 +292,11 @@ class AwsReader:
         max_attempts: int = 5,
         call_limit: float | None = None,
         deadline: float | None = DEFAULT_DEADLINE,
+        rate: RateLimit | None = None,
     ) -> None:
         """`max_attempts` counts the first try; `call_limit` caps one call, retries included
         (by default 30 s, and at most half the deadline: one hung call must leave time for the
-        reads that come after it)."""
+        reads that come after it). `rate` paces every attempt (ecsdoctor/aws/rate.py)."""
         try:
             self.session = session or boto3.session.Session()
             chosen = region or self.session.region_name
@@ -312,6 +315,7 @@ class AwsReader:
             call_limit = CALL_LIMIT if deadline is None else min(CALL_LIMIT, max(deadline, 0) / 2)
         self.call_limit = call_limit
         self.deadline = deadline
+        self.rate = rate
         self._expires = None if deadline is None else time.monotonic() + max(0.0, deadline)
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": max(1, max_attempts)},
@@ -368,8 +372,18 @@ class AwsReader:
             raise CallUnavailable(permission, CALL_TIMED_OUT, "abandoned: nobody waits for it")
         if self.expired:
             raise self._deadline_error(permission)
+        # The first attempt of a bounded call paid its token before its thread started; a retry
+        # (or a request from a raw client, outside any call) pays here.
+        if ticket is not None:
+            ticket.attempts += 1
+        if (ticket is None or ticket.attempts > 1) and not self._paced():
+            raise self._deadline_error(permission)
         with self._count_lock:
             self.api_calls += 1
+
+    def _paced(self) -> bool:
+        """Wait for the rate cap's next token; False if it would only come after the deadline."""
+        return self.rate is None or self.rate.acquire(self._expires)
 
     def _region(self, region: str | None) -> str:
         if region is None or region == self.region:
@@ -397,7 +411,9 @@ class AwsReader:
         Daemon, not a pool thread: a call abandoned on a dribbling socket must not keep the
         process alive at exit (concurrent.futures joins its workers then).
         """
-        started = time.monotonic()
+        if not self._paced():
+            raise self._deadline_error(permission)
+        started = time.monotonic()  # after the wait for a token: pacing is not the call's time
         limit = self.call_limit
         code = CALL_TIMED_OUT
         if self._expires is not None:

@@ -2,7 +2,8 @@
 
 Region resolution follows the AWS CLI: an explicit region (or the one in the ARN the user gave)
 wins, then `AWS_REGION`, then `AWS_DEFAULT_REGION` and the profile's region. The diagnosis
-deadline is the explicit one, else `ECSDOCTOR_DEADLINE` (seconds; 0 for none), else 60 s.
+deadline is the explicit one, else `ECSDOCTOR_DEADLINE` (seconds; 0 for none), else 60 s; the
+request rate cap likewise `max_rps`, else `ECSDOCTOR_MAX_RPS`, else 10 a second (rate.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import boto3.session
 import botocore.exceptions
 
 from ecsdoctor.aws.protocol import Reader
+from ecsdoctor.aws.rate import max_rps, rate_limit
 from ecsdoctor.aws.reader import (
     DEADLINE_ENV,
     DEFAULT_DEADLINE,
@@ -36,6 +38,7 @@ class AwsAccess:
     endpoint_url: str | None = None
     role_arn: str | None = None
     deadline: float | None = None  # seconds for the whole diagnosis; None: see deadline_seconds
+    max_rps: float | None = None  # requests a second (0: no cap); None: see rate.max_rps
 
 
 def deadline_seconds(explicit: float | None = None) -> float | None:
@@ -61,6 +64,7 @@ def open_reader(access: AwsAccess, region_hint: str | None = None) -> Reader:
     The deadline covers the AssumeRole call too.
     """
     deadline = deadline_seconds(access.deadline)
+    rate = rate_limit(max_rps(access.max_rps))
     started = time.monotonic()
     session = access.session
     if session is None:
@@ -83,7 +87,9 @@ def open_reader(access: AwsAccess, region_hint: str | None = None) -> Reader:
         )
     if deadline is not None:
         deadline = max(0.0, deadline - (time.monotonic() - started))
-    return AwsReader(session, region=chosen, endpoint_url=access.endpoint_url, deadline=deadline)
+    return AwsReader(
+        session, region=chosen, endpoint_url=access.endpoint_url, deadline=deadline, rate=rate
+    )
 
 
 def reader_for(
