@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -161,6 +160,8 @@ def write_entries(key: str, entries: Sequence[Entry]) -> None:
     directory = cache_dir()
     if directory is None:
         return
+    import tempfile
+
     try:
         document = {
             "format": CACHE_FORMAT,
