@@ -6,46 +6,65 @@ The library is the product; the CLI, the ChatOps backend and the report writer c
     print(render(Format.TEXT, diagnose_events("stopped-task.json")))
     print(render(Format.SLACK, diagnose_service("web", cluster="prod")))
 
-The live entry points (which need boto3) load on first use, so `import ecsdoctor` and the offline
-commands stay fast and work without AWS libraries being imported.
+Every public name loads on first use (PEP 562), so `import ecsdoctor` costs almost nothing: the
+CLI's `--help` pays for no module it does not show, `explain` for no renderer, and the offline
+commands never load the live entry points (which need boto3).
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
-
-from ecsdoctor.errors import AwsSetupError, EcsDoctorError, InputError, KnowledgeError
-from ecsdoctor.explain import Explanation, explain_signals
-from ecsdoctor.models import (
-    CheckResult,
-    DataGap,
-    Diagnosis,
-    Evidence,
-    Finding,
-    Match,
-    Signal,
-    SignalSource,
-    Status,
-    Subject,
-    SubjectType,
-)
-from ecsdoctor.offline import diagnose_document, diagnose_events
-from ecsdoctor.pipeline import load_knowledge
-from ecsdoctor.report import Format, render
 
 if TYPE_CHECKING:
     from ecsdoctor.aws.protocol import Reader
     from ecsdoctor.diagnose import diagnose_task
+    from ecsdoctor.errors import AwsSetupError, EcsDoctorError, InputError, KnowledgeError
     from ecsdoctor.events import diagnose_event
+    from ecsdoctor.explain import Explanation, explain_signals
+    from ecsdoctor.models import (
+        CheckResult,
+        DataGap,
+        Diagnosis,
+        Evidence,
+        Finding,
+        Match,
+        Signal,
+        SignalSource,
+        Status,
+        Subject,
+        SubjectType,
+    )
+    from ecsdoctor.offline import diagnose_document, diagnose_events
+    from ecsdoctor.pipeline import load_knowledge
+    from ecsdoctor.report import Format, render
     from ecsdoctor.scan import diagnose_service, scan_cluster
 
-try:
-    __version__ = version("ecsdoctor-cli")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+    __version__: str
 
-#: Public names served by a module that imports boto3: loaded on first access.
-_LIVE = {
+#: Where each public name lives; a module is imported when one of its names is first used.
+_HOMES = {
+    "AwsSetupError": "ecsdoctor.errors",
+    "EcsDoctorError": "ecsdoctor.errors",
+    "InputError": "ecsdoctor.errors",
+    "KnowledgeError": "ecsdoctor.errors",
+    "Explanation": "ecsdoctor.explain",
+    "explain_signals": "ecsdoctor.explain",
+    "CheckResult": "ecsdoctor.models",
+    "DataGap": "ecsdoctor.models",
+    "Diagnosis": "ecsdoctor.models",
+    "Evidence": "ecsdoctor.models",
+    "Finding": "ecsdoctor.models",
+    "Match": "ecsdoctor.models",
+    "Signal": "ecsdoctor.models",
+    "SignalSource": "ecsdoctor.models",
+    "Status": "ecsdoctor.models",
+    "Subject": "ecsdoctor.models",
+    "SubjectType": "ecsdoctor.models",
+    "diagnose_document": "ecsdoctor.offline",
+    "diagnose_events": "ecsdoctor.offline",
+    "load_knowledge": "ecsdoctor.pipeline",
+    "Format": "ecsdoctor.report",
+    "render": "ecsdoctor.report",
+    # served by modules that import boto3
     "diagnose_task": "ecsdoctor.diagnose",
     "diagnose_event": "ecsdoctor.events",
     "diagnose_service": "ecsdoctor.scan",
@@ -54,13 +73,29 @@ _LIVE = {
 }
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ecsdoctor-cli")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> object:
-    module = _LIVE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ecsdoctor' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    if name == "__version__":
+        value: object = _version()
+    else:
+        module = _HOMES.get(name)
+        if module is None:
+            raise AttributeError(f"module 'ecsdoctor' has no attribute {name!r}")
+        value = getattr(import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

@@ -1,5 +1,5 @@
 """`python -m ecsdoctor`."""
 
-from ecsdoctor.cli import main
+from ecsdoctor.console import main
 
 main()

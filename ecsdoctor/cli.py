@@ -6,8 +6,10 @@ message was not recognised); 2 bad input or usage; 3 AWS could not be used; 4 an
 (a bug: please report it). Errors are one line on stderr, never a traceback (ECSDOCTOR_DEBUG=1
 shows one).
 
-Start-up stays fast: this module imports boto3, networkx and moto only inside the commands that
-need them, so `--help`, `--version`, `explain` and `kb` load none of them (tests/test_packaging.py).
+Start-up stays fast: at module level this imports typer and nothing of ecsdoctor's that a command
+does not need before it runs (no renderer, no redaction rules, no knowledge base); boto3, networkx
+and moto load only inside the commands that use them, so `--help`, `--version`, `explain` and `kb`
+load none of them (tests/test_packaging.py, tests/test_startup.py).
 """
 
 import json
@@ -15,6 +17,7 @@ import os
 import re
 import shutil
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
@@ -22,10 +25,9 @@ from urllib.parse import urlsplit
 import typer
 
 from ecsdoctor.chatops.command import serve_cmd
-from ecsdoctor.errors import AwsSetupError, EcsDoctorError, InputError
+from ecsdoctor.console import explain_command, run
+from ecsdoctor.errors import AwsSetupError, InputError
 from ecsdoctor.incident.command import report_cmd
-from ecsdoctor.redaction import scrub, scrub_value
-from ecsdoctor.report import Format, render
 
 if TYPE_CHECKING:  # typing only: the knowledge base and models load inside the commands
     from contextlib import AbstractContextManager
@@ -54,6 +56,23 @@ def package_version() -> str:
         except metadata.PackageNotFoundError:
             continue
     return "unknown (not installed)"
+
+
+class Format(StrEnum):
+    """The `--format` choices: `ecsdoctor.report.Format`'s values (tests/test_startup.py keeps them
+    equal), named here so that building the help does not load every renderer."""
+
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    SLACK = "slack"
+
+
+def scrub(text: str) -> str:
+    """`ecsdoctor.redaction.scrub`, loaded when a command first shows a value."""
+    from ecsdoctor.redaction import scrub as scrub_text
+
+    return scrub_text(text)
 
 
 app = typer.Typer(
@@ -157,7 +176,10 @@ def _width() -> int | None:
 
 def _emit(fmt: Format, diagnosis: "Diagnosis") -> None:
     """Render through the one scrubbing point; on a colour terminal, the headline in bold."""
-    text = render(fmt, diagnosis, width=_width())
+    from ecsdoctor.report import Format as ReportFormat
+    from ecsdoctor.report import render
+
+    text = render(ReportFormat(fmt.value), diagnosis, width=_width())
     if fmt is Format.TEXT and _colour_wanted():
         headline, _, rest = text.partition("\n")
         colour = "31" if diagnosis.root_causes else "33"
@@ -190,44 +212,7 @@ def explain_cmd(
     Errors pasted from CloudFormation, Terraform, CDK, Copilot or the AWS CLI are unwrapped; the
     tool that wrapped them is named. Exit 0 when every message was recognised, else 1.
     """
-    from ecsdoctor.explain import (
-        explain_signals,
-        explanation_doc,
-        explanation_text,
-        iter_explanations,
-    )
-    from ecsdoctor.ingest import iter_messages, parse_lines, read_source
-    from ecsdoctor.kb.unwrap import decoration
-
-    kb = _load_knowledge(knowledge)
-    from_stdin = not messages or messages == ["-"]
-    if as_jsonl:
-        # Streamed: results are written as they are made, memory stays flat.
-        lines = sys.stdin if from_stdin else (messages or [])
-        stream = iter_explanations((ln for ln in lines if not decoration(ln)), kb, "input")
-        recognised = True
-        for e in stream:
-            recognised = recognised and e.entry is not None
-            _out(json.dumps(scrub_value(explanation_doc(e)), ensure_ascii=False))
-        raise typer.Exit(0 if recognised else 1)
-    if from_stdin:
-        text = read_source("-")
-        kept = [line for line in text.splitlines() if not decoration(line)]
-        signals = list(parse_lines(kept, "standard input").signals)
-    else:
-        signals = list(iter_messages(messages or []))
-    explanations = explain_signals(signals, kb)
-    if as_json:
-        docs = [scrub_value(explanation_doc(e)) for e in explanations]
-        _out(json.dumps(docs, indent=2, ensure_ascii=False))
-    else:
-        _out("\n".join(_scrub_lines(explanation_text(e)) for e in explanations))
-    raise typer.Exit(0 if all(e.entry for e in explanations) else 1)
-
-
-def _scrub_lines(text: str) -> str:
-    """Scrub each line of a multi-line text (scrub itself neutralises line breaks)."""
-    return "\n".join(scrub(line) for line in text.split("\n"))
+    raise typer.Exit(explain_command(messages, as_json, as_jsonl, knowledge))
 
 
 @app.command("diagnose")
@@ -639,33 +624,7 @@ def _arguments(argv: list[str]) -> list[str]:
     return argv
 
 
-def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"ecsdoctor: {scrub(message)}\n")
-    sys.exit(code)
-
-
 def main() -> None:
-    """Console entry point: run the app and turn every error into one line and an exit code."""
-    try:
-        code = app(args=_arguments(sys.argv[1:]), prog_name="ecsdoctor", standalone_mode=False)
-    except EcsDoctorError as err:
-        _fail(str(err), err.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
-    except RecursionError:
-        _fail("input nested too deeply", 2)
-    except Exception as err:
-        # click's exceptions (typer may vendor its own click): recognised by class name.
-        names = {cls.__name__ for cls in type(err).__mro__}
-        if "Abort" in names:
-            _fail("aborted", 130)
-        if "ClickException" in names and hasattr(err, "format_message"):
-            _fail(str(err.format_message()), int(getattr(err, "exit_code", 2)) or 2)
-        if os.environ.get("ECSDOCTOR_DEBUG"):
-            raise
-        _fail(
-            f"internal error ({type(err).__name__}: {scrub(str(err))[:300]}); "
-            "set ECSDOCTOR_DEBUG=1 for details",
-            4,
-        )
-    sys.exit(code if isinstance(code, int) else 0)
+    """Run the app; every error becomes one line on stderr and an exit code (`console.run`)."""
+    argv = _arguments(sys.argv[1:])
+    sys.exit(run(lambda: app(args=argv, prog_name="ecsdoctor", standalone_mode=False)))

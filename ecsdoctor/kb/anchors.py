@@ -23,8 +23,18 @@ _P: Any = importlib.import_module("re._parser")
 
 #: The word tokenizer the matcher applies to every message (case-folded first).
 WORD = re.compile(r"\w+")
+#: ASCII bytes that `\w` matches kept, every other byte made a space: `words_of`'s fast lane.
+_ASCII_WORDS = bytes(c if c < 128 and (chr(c).isalnum() or c == 95) else 32 for c in range(256))
 _IS_WORD = re.compile(r"\w")
 _MIN_SUBSTRING = 4
+
+def words_of(folded: str) -> set[str]:
+    """The distinct `WORD` matches of a text: for ASCII text (nearly every message) one byte
+    translation and a split, several times cheaper than the regex."""
+    if folded.isascii():
+        return set(folded.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split())
+    return set(WORD.findall(folded))
+
 
 _BOUND = "n"  # the atom matches only non-word characters (or is a word boundary / string edge)
 _OPEN = "?"  # anything else: the edge of a neighbouring literal is not fixed
@@ -73,8 +83,21 @@ class Anchors:
         return self.ordered[0] if self.ordered else None
 
 
+#: Anchors already known for a (pattern, IGNORECASE flag): read back from the knowledge index cache
+#: (`ecsdoctor/kb/cache.py`), so a cached knowledge base is indexed without parsing its patterns.
+_KNOWN: dict[tuple[str, int], Anchors] = {}
+
+
+def remember(source: str, flags: int, anchors: Anchors) -> None:
+    """Record the anchors `anchors_of(source, flags)` returns (as computed by an earlier run)."""
+    _KNOWN[(source, flags & re.IGNORECASE)] = anchors
+
+
 def anchors_of(source: str, flags: int = 0) -> Anchors:
     """Parse `source`; a pattern Python's parser cannot read has no anchors (always tried)."""
+    known = _KNOWN.get((source, flags & re.IGNORECASE))
+    if known is not None:
+        return known
     try:
         parsed = _P.parse(source, flags & re.IGNORECASE)
     except (re.error, OverflowError, RecursionError, ValueError):
@@ -213,4 +236,4 @@ def _run_requirements(
     return []
 
 
-__all__ = ["WORD", "Anchors", "Requirement", "anchors_of"]
+__all__ = ["WORD", "Anchors", "Requirement", "anchors_of", "remember", "words_of"]

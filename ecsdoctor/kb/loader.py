@@ -1,17 +1,19 @@
-"""Load and validate knowledge files: every broken file is reported by file, entry and field."""
+"""Load and validate knowledge files: every broken file is reported by file, entry and field.
+
+A directory validated once is read back from the knowledge index cache (`cache.py`) while neither
+its files nor the code that validates them change; only a miss parses the TOML.
+"""
 
 from __future__ import annotations
 
+import re
 import string
-import tomllib
 from collections.abc import Collection, Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import regex
-
 from ecsdoctor.errors import KnowledgeError
+from ecsdoctor.kb import cache
 from ecsdoctor.kb.entry import Entry, HypothesisSpec, Pattern
 from ecsdoctor.kinds import KIND_NAMES
 from ecsdoctor.models import Severity, SignalSource
@@ -37,16 +39,17 @@ DEFAULT_SOURCES = frozenset({SignalSource.STOPPED_REASON, SignalSource.CONTAINER
 _ENTRY_KEYS = {"id", "title", "summary", "severity", "priority", "docs", "pattern", "hypothesis"}
 _PATTERN_KEYS = {"regex", "sources", "examples", "flags"}
 _HYPOTHESIS_KEYS = {"id", "claim", "kinds", "checks", "remediation"}
-_FLAGS = {"IGNORECASE": regex.IGNORECASE}
-_SNAKE = regex.compile(r"^[a-z][a-z0-9_]*$")
+_FLAGS = {"IGNORECASE": int(re.IGNORECASE)}  # the same value as regex.IGNORECASE
+_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def default_knowledge_dir() -> Path:
     """The knowledge shipped in the wheel, or the repository's `knowledge/` in a checkout."""
-    shipped = resources.files("ecsdoctor") / "_knowledge"
+    package = Path(__file__).resolve().parents[1]
+    shipped = package / "_knowledge"
     if shipped.is_dir():
-        return Path(str(shipped))
-    return Path(__file__).resolve().parents[2] / "knowledge"
+        return shipped
+    return package.parent / "knowledge"
 
 
 def knowledge_files(directory: Path) -> list[Path]:
@@ -65,17 +68,42 @@ def load_entries(
 ) -> list[Entry]:
     """Load every entry below `directory`; raise KnowledgeError on the first invalid one."""
     root = directory or default_knowledge_dir()
-    entries = [load_entry(path, root, known_checks) for path in knowledge_files(root)]
+    files = knowledge_files(root)
+    key = cache.knowledge_key(root, files)
+    cached = cache.read_entries(key) if key is not None else None
+    if cached is not None:
+        if known_checks is not None:
+            _require_known_checks(cached, known_checks)
+        return cached
+    entries = [load_entry(path, root, known_checks) for path in files]
     seen: dict[str, str] = {}
     for entry in entries:
         if entry.id in seen:
             raise KnowledgeError(entry.path, entry.id, "id", f"duplicates {seen[entry.id]}")
         seen[entry.id] = entry.path
+    if key is not None:
+        cache.write_entries(key, entries)
     return entries
+
+
+def _require_known_checks(entries: Iterable[Entry], known_checks: Collection[str]) -> None:
+    """The one rule that depends on the caller, not the files: every check id must exist."""
+    for entry in entries:
+        for index, hypothesis in enumerate(entry.hypotheses):
+            for check in hypothesis.checks:
+                if check not in known_checks:
+                    raise KnowledgeError(
+                        entry.path,
+                        entry.id,
+                        f"hypothesis[{index}].checks",
+                        f"unknown check {check!r} (see `ecsdoctor checks`)",
+                    )
 
 
 def load_entry(path: Path, root: Path, known_checks: Collection[str] | None = None) -> Entry:
     """Parse and validate one knowledge file."""
+    import tomllib
+
     shown = _shown(path, root)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -177,6 +205,8 @@ def _pattern(raw: Any, where: str, fail: Any) -> Pattern:
         if flag not in _FLAGS:
             raise fail(f"{where}.flags", f"unknown flag {flag!r}; known: {sorted(_FLAGS)}")
         flags |= _FLAGS[flag]
+    import regex
+
     try:
         compiled = regex.compile(source, flags)
     except regex.error as err:

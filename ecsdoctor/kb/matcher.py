@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ecsdoctor.errors import InputError
-from ecsdoctor.kb.anchors import WORD, Anchors, Requirement, anchors_of
+from ecsdoctor.kb.anchors import WORD, Anchors, Requirement, anchors_of, words_of
 from ecsdoctor.kb.entry import Entry, Pattern
 from ecsdoctor.kb.unwrap import unwrap
 from ecsdoctor.models import Match, Signal
@@ -99,28 +99,9 @@ class KnowledgeBase:
         self._lead_substring: dict[str, list[int]] = {}
         self._always: list[int] = []
         self._lead_always: list[int] = []
-        # literal runs of an entry's patterns that no other entry's examples contain: the part
-        # of a message that names this family rather than a prefix several families share
-        examples: dict[str, list[str]] = {
-            e.id: [x.casefold() for p in e.patterns for x in p.examples] for e in self.entries
-        }
+        # each entry's own phrases (see `_own_phrases`), worked out when a cut message needs them
         self._own: dict[str, frozenset[str]] = {}
-        for item in indexed:
-            mine = item.entry.id
-            phrases = {
-                phrase.strip()
-                for requirement in item.anchors.ordered
-                for phrase in requirement.phrases | requirement.substrings
-                if len(phrase.strip()) >= 6
-            }
-            own = {
-                phrase
-                for phrase in phrases
-                if not any(
-                    phrase in x for other, xs in examples.items() if other != mine for x in xs
-                )
-            }
-            self._own[mine] = self._own.get(mine, frozenset()) | own
+        self._examples: dict[str, list[str]] | None = None
         # index each pattern by its rarest required word (fewest patterns need it), else by its
         # best alternation or substring
         frequency: dict[str, int] = {}
@@ -140,6 +121,35 @@ class KnowledgeBase:
                 self._lead_substring,
                 self._lead_always,
             )
+
+    def _own_phrases(self, entry_id: str) -> frozenset[str]:
+        """Literal runs of an entry's patterns that no other entry's examples contain: the part
+        of a message that names this family rather than a prefix several families share."""
+        own = self._own.get(entry_id)
+        if own is not None:
+            return own
+        if self._examples is None:
+            self._examples = {
+                e.id: [x.casefold() for p in e.patterns for x in p.examples] for e in self.entries
+            }
+        examples = self._examples
+        phrases = {
+            phrase.strip()
+            for item in self._patterns
+            if item.entry.id == entry_id
+            for requirement in item.anchors.ordered
+            for phrase in requirement.phrases | requirement.substrings
+            if len(phrase.strip()) >= 6
+        }
+        own = frozenset(
+            phrase
+            for phrase in phrases
+            if not any(
+                phrase in x for other, xs in examples.items() if other != entry_id for x in xs
+            )
+        )
+        self._own[entry_id] = own
+        return own
 
     # ------------------------------------------------------------------ selection by anchors
 
@@ -168,7 +178,7 @@ class KnowledgeBase:
 
     def _full(self, signal: Signal, text: str, stop_after_top: bool) -> list[Candidate]:
         folded = text.casefold()
-        words = set(WORD.findall(folded))
+        words = words_of(folded)
         found: list[Candidate] = []
         seen: set[str] = set()
         top: int | None = None
@@ -199,7 +209,7 @@ class KnowledgeBase:
                 stripped = stripped[: -len(ellipsis)].rstrip()
                 break
         folded = stripped.casefold()
-        words = set(WORD.findall(folded))
+        words = words_of(folded)
         # the last word may itself be cut: it proves nothing
         last = WORD.findall(folded[-40:])
         if last and folded.endswith(last[-1]):
@@ -211,7 +221,7 @@ class KnowledgeBase:
             entry = item.entry
             if entry.priority <= floor:
                 break
-            own = self._own.get(entry.id, frozenset())
+            own = self._own_phrases(entry.id)
             if not _applies(signal, item.pattern) or not any(p in folded for p in own):
                 continue  # nothing only this entry says is in the text: it cannot be distinctly it
             hit = _search(item, stripped, partial=True)
