@@ -143,6 +143,15 @@ DeadlineOpt = Annotated[
         "60); what is not read by then is reported as a data gap.",
     ),
 ]
+MaxRpsOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-rps",
+        min=0,
+        help="Most AWS requests a second (0: no cap; default $ECSDOCTOR_MAX_RPS or 10), so a "
+        "large scan stays under the account's ECS throttling quotas.",
+    ),
+]
 RecordOpt = Annotated[
     Path | None,
     typer.Option("--record", help="Save every AWS answer of this run (redacted) to FILE."),
@@ -242,6 +251,7 @@ def diagnose_cmd(
     knowledge: KnowledgeOpt = None,
     thorough: ThoroughOpt = False,
     deadline: DeadlineOpt = None,
+    max_rps: MaxRpsOpt = None,
     record: RecordOpt = None,
     replay: ReplayOpt = None,
     mask_accounts: MaskOpt = False,
@@ -269,7 +279,7 @@ def diagnose_cmd(
 
         hint = parse_service_ref(service, cluster).region
         with (
-            _reader(access, hint, record, replay, mask_accounts) as reader,
+            _reader(access, hint, record, replay, mask_accounts, max_rps) as reader,
             _progress("reading the service, its events and stopped tasks"),
         ):
             diagnosis = diagnose_service(
@@ -282,7 +292,7 @@ def diagnose_cmd(
         assert task is not None
         hint = parse_task_ref(task, cluster).region
         with (
-            _reader(access, hint, record, replay, mask_accounts) as reader,
+            _reader(access, hint, record, replay, mask_accounts, max_rps) as reader,
             _progress("reading the task and its dependencies"),
         ):
             diagnosis = diagnose_task(
@@ -298,6 +308,7 @@ def _reader(
     record: Path | None,
     replay: Path | None,
     mask_accounts: bool,
+    max_rps: float | None = None,
 ) -> "AbstractContextManager[Reader]":
     """The run's one reader: live, live and recorded (--record), or replayed (--replay)."""
     from ecsdoctor.aws.recording import reader_scope
@@ -312,6 +323,7 @@ def _reader(
         access["endpoint_url"],
         access["role_arn"],
         access["deadline"],
+        max_rps,
     )
     return reader_scope(
         live=lambda: open_reader(settings, region_hint),
@@ -374,6 +386,7 @@ def scan_cmd(
     knowledge: KnowledgeOpt = None,
     thorough: ThoroughOpt = False,
     deadline: DeadlineOpt = None,
+    max_rps: MaxRpsOpt = None,
     record: RecordOpt = None,
     replay: ReplayOpt = None,
     mask_accounts: MaskOpt = False,
@@ -390,7 +403,9 @@ def scan_cmd(
 
     arn = parse_arn(cluster) if cluster else None
     with (
-        _reader(access, arn.region if arn else None, record, replay, mask_accounts) as reader,
+        _reader(
+            access, arn.region if arn else None, record, replay, mask_accounts, max_rps
+        ) as reader,
         _progress("scanning the services"),
     ):
         diagnosis = scan_cluster(

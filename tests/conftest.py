@@ -7,6 +7,7 @@ fails any request that would leave the machine for a real `amazonaws.com` host.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -23,6 +24,8 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        # The knowledge index cache of a test run stays out of the user's ~/.cache.
+        "ECSDOCTOR_CACHE_DIR": os.path.join(tempfile.gettempdir(), f"ecsdoctor-tests-{os.getpid()}"),
     }
 )
 

@@ -51,7 +51,7 @@ def test_distribution_name_can_be_published() -> None:
     # PyPI refuses a name equal to an existing one once separators and case are dropped.
     squashed = re.sub(r"[-_.]+", "", name.lower())
     assert squashed not in {"ecsdoctor"}  # `ecs-doctor` is another project's
-    assert PROJECT["scripts"] == {"ecsdoctor": "ecsdoctor.cli:main"}
+    assert PROJECT["scripts"] == {"ecsdoctor": "ecsdoctor.console:main"}
     assert PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["ecsdoctor"]
 
 
