@@ -105,6 +105,8 @@ class KnowledgeBase:
             e.id: [x.casefold() for p in e.patterns for x in p.examples] for e in self.entries
         }
         self._own: dict[str, frozenset[str]] = {}
+        # patterns by those literals: a cut before a pattern's lead anchor may still name it
+        self._by_own: dict[str, list[int]] = {}
         for item in indexed:
             mine = item.entry.id
             phrases = {
@@ -121,6 +123,8 @@ class KnowledgeBase:
                 )
             }
             self._own[mine] = self._own.get(mine, frozenset()) | own
+            for phrase in own:
+                self._by_own.setdefault(phrase, []).append(item.order)
         # index each pattern by its rarest required word (fewest patterns need it), else by its
         # best alternation or substring
         frequency: dict[str, int] = {}
@@ -194,9 +198,12 @@ class KnowledgeBase:
         if len(text) > PARTIAL_LIMIT:
             return []  # consoles and chat clients cut short messages; a long line is not one
         stripped = text.rstrip()
+        closed = len(stripped) < len(text)  # whitespace after the last word: it is whole
         for ellipsis in _ELLIPSES:
             if stripped.endswith(ellipsis):
-                stripped = stripped[: -len(ellipsis)].rstrip()
+                before = stripped[: -len(ellipsis)]
+                stripped = before.rstrip()
+                closed = len(stripped) < len(before)  # "word ..." cut after a whole word
                 break
         folded = stripped.casefold()
         words = set(WORD.findall(folded))
@@ -206,7 +213,12 @@ class KnowledgeBase:
             words.discard(last[-1])
         found: list[Candidate] = []
         consistent: set[str] = set()  # every entry the cut text could still be
-        for order in self._selected(folded, words, lead=True):
+        naming: set[str] = set()  # entries a literal only they say names, complete, in the text
+        chosen = set(self._selected(folded, words, lead=True))
+        for phrase, orders in self._by_own.items():
+            if phrase in folded:
+                chosen.update(orders)
+        for order in sorted(chosen):
             item = self._patterns[order]
             entry = item.entry
             if entry.priority <= floor:
@@ -218,9 +230,14 @@ class KnowledgeBase:
             if hit is None or not hit.partial:
                 continue
             span = str(hit.group()).casefold()
-            if sum(1 for r in item.anchors.ordered if r.kept_in(span)) >= 2:
+            named = _names_it(span, own, closed and hit.end() == len(stripped))
+            if named:
+                naming.add(entry.id)
+            if named or sum(1 for r in item.anchors.ordered if r.kept_in(span)) >= 2:
                 consistent.add(entry.id)
-            if entry.id in {c.entry.id for c in found} or not _distinctive(item.anchors, hit, own):
+            if entry.id in {c.entry.id for c in found}:
+                continue
+            if not named and not _distinctive(item.anchors, hit, own):
                 continue
             cut = tuple(
                 name
@@ -229,6 +246,8 @@ class KnowledgeBase:
             )
             captures = {k: v for k, v in hit.groupdict().items() if v and k not in cut}
             found.append(Candidate(entry, captures, partial=True, cut=cut))
+        if len(naming) == 1:  # one family names itself: the others only share its prefix
+            return [c for c in found if c.entry.id in naming]
         if len(consistent) != 1:  # the cut left a prefix several families share: ambiguous
             return []
         return found
@@ -253,11 +272,13 @@ class KnowledgeBase:
     def _recognize_text(self, signal: Signal, text: str) -> Candidate | None:
         full = self._full(signal, text, stop_after_top=True)
         best = full[0] if full else None
-        if best is None or is_generic(best.entry):
-            floor = best.entry.priority if best else -1
-            partial = self._partial(signal, text, floor)
-            if partial:
-                return partial[0]
+        # a cut message may fully match a broader, lower-priority entry (a catch-all, or the
+        # family-level wording the narrower one extends): a narrower entry it is a cut prefix of,
+        # naming itself by a literal only it says, outranks it
+        floor = best.entry.priority if best else -1
+        partial = self._partial(signal, text, floor)
+        if partial:
+            return partial[0]
         if best is not None and _ends_cut(text):
             cut = tuple(k for k, v in best.captures.items() if text.rstrip().endswith(v))
             if cut:
@@ -336,6 +357,21 @@ def _distinctive(anchors: Anchors, hit: object, own: frozenset[str]) -> bool:
     if missing and not _started(missing[0], span):
         return False
     return any(p in span for p in own)
+
+
+def _names_it(span: str, own: frozenset[str], closed: bool = False) -> bool:
+    """Whether the matched part holds, complete, a literal only this entry says.
+
+    Complete means followed by more text (or by whitespace the message ended with, `closed`): a
+    literal the cut itself ended may be another word's beginning. Such a prefix names the family
+    wherever the cut falls after it.
+    """
+    end = len(span.rstrip())
+    for phrase in own:
+        at = span.find(phrase)
+        if at >= 0 and (at + len(phrase) < end or closed):
+            return True
+    return False
 
 
 def _started(requirement: Requirement, span: str) -> bool:

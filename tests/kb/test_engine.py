@@ -147,6 +147,56 @@ def test_a_capture_cut_by_an_ellipsis_is_dropped_and_lowers_confidence(kb: Knowl
     assert "namespace" not in found.captures
 
 
+def _sample_signals() -> Iterator[Signal]:
+    from ecsdoctor.ingest import decode, parse_document
+
+    seen: set[tuple[str, SignalSource]] = set()
+    for path in sorted(SAMPLES.rglob("*")):
+        if path.suffix in (".txt", ".json", ".jsonl"):
+            document = parse_document(decode(path.read_bytes(), str(path)), str(path))
+            for signal in document.signals:
+                if (signal.text, signal.source) not in seen:
+                    seen.add((signal.text, signal.source))
+                    yield signal
+
+
+def _distinctive_end(kb: KnowledgeBase, entry: str, text: str) -> int | None:
+    """Where the distinctive prefix ends: after the whole word that completes the first literal
+    only this entry's patterns say (None when the message holds none)."""
+    folded = text.casefold()
+    ends = [folded.find(p) + len(p) for p in kb._own.get(entry, ()) if p in folded]
+    if not ends:
+        return None
+    word = re.compile(r"\w*").match(text, min(ends))
+    return (word.end() if word else min(ends)) + 1
+
+
+def test_every_sample_cut_after_its_distinctive_prefix_lands_on_its_family(
+    kb: KnowledgeBase,
+) -> None:
+    """Consoles and chat clients cut messages anywhere: every sample with a specific entry, cut
+    at four points after its distinctive prefix (with and without an ellipsis), lands on the
+    same entry, with low confidence when the cut fell inside the match."""
+    checked = 0
+    for signal in _sample_signals():
+        whole = kb.recognize(signal)
+        if whole is None or is_generic(whole.entry):
+            continue
+        text, entry = whole.text, whole.entry.id
+        start = _distinctive_end(kb, entry, text)
+        if start is None or start >= len(text):
+            continue
+        n = len(text)
+        for at in sorted({start, start + (n - start) // 3, start + 2 * (n - start) // 3, n - 1}):
+            for cut in (text[:at], text[:at] + "...", text[:at] + "…"):
+                found = kb.recognize(Signal(source=signal.source, text=cut, pasted=signal.pasted))
+                assert found is not None and found.entry.id == entry, (entry, cut)
+                if found.partial:
+                    assert found.confidence == "low"
+                checked += 1
+    assert checked > 1500
+
+
 # --------------------------------------------------------------------------- variants
 
 
@@ -338,8 +388,26 @@ def test_kb_stats_text_publishes_the_catch_all_share() -> None:
     from ecsdoctor.kb.coverage import coverage_markdown, coverage_text
 
     coverage = load_coverage(ROOT / "knowledge")
-    assert "land on a catch-all entry" in coverage_text(coverage, SAMPLES)
+    text = coverage_text(coverage, SAMPLES)
+    assert "recognised sample messages" in text and "land on a catch-all entry" in text
+    assert "recognised held-out real messages" in text
     assert "Specific before generic:" in coverage_markdown(coverage, SAMPLES)
+
+
+def test_the_holdout_share_counts_every_held_out_line(kb: KnowledgeBase) -> None:
+    from ecsdoctor.kb.coverage import holdout_files, holdout_share
+
+    files = holdout_files(ROOT / "knowledge")
+    assert files and all(f.name.startswith("holdout") for f in files)
+    lines = [
+        line
+        for f in files
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    share = holdout_share(kb, files)
+    assert share.recognised + share.unrecognised == len(lines)
+    assert share.generic * 6 < share.recognised
 
 
 def test_candidate_type_is_unchanged(kb: KnowledgeBase) -> None:
