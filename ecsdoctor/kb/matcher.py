@@ -107,6 +107,7 @@ class KnowledgeBase:
         self._own: dict[str, frozenset[str]] = {}
         # patterns by those literals: a cut before a pattern's lead anchor may still name it
         self._by_own: dict[str, list[int]] = {}
+        self._naming: dict[int, frozenset[str]] = {}
         for item in indexed:
             mine = item.entry.id
             phrases = {
@@ -125,6 +126,18 @@ class KnowledgeBase:
             self._own[mine] = self._own.get(mine, frozenset()) | own
             for phrase in own:
                 self._by_own.setdefault(phrase, []).append(item.order)
+            # the literals that name the pattern once complete: one of several alternatives
+            # ("failed to extract layer|/var/lib/containerd/") beside another literal only sets
+            # the scene for it ("no space left on device") and names nothing by itself
+            scene = {
+                phrase
+                for r in item.anchors.ordered
+                if len(item.anchors.ordered) > 1 and len(r.phrases | r.substrings) > 1
+                for phrase in r.phrases | r.substrings
+            }
+            self._naming[item.order] = frozenset(
+                p for p in own if not any(p == x.strip() for x in scene)
+            )
         # index each pattern by its rarest required word (fewest patterns need it), else by its
         # best alternation or substring
         frequency: dict[str, int] = {}
@@ -230,7 +243,7 @@ class KnowledgeBase:
             if hit is None or not hit.partial:
                 continue
             span = str(hit.group()).casefold()
-            named = _names_it(span, own, closed and hit.end() == len(stripped))
+            named = _names_it(span, self._naming[order], closed and hit.end() == len(stripped))
             if named:
                 naming.add(entry.id)
             if named or sum(1 for r in item.anchors.ordered if r.kept_in(span)) >= 2:
@@ -251,6 +264,27 @@ class KnowledgeBase:
         if len(consistent) != 1:  # the cut left a prefix several families share: ambiguous
             return []
         return found
+
+    def distinctive_end(self, entry_id: str, text: str) -> int | None:
+        """Where the prefix of `text` that names `entry_id` ends: just after the whole word that
+        completes the first literal only that entry's patterns say (None when there is none).
+        A cut anywhere after it still lands on the entry (see `_partial`)."""
+        folded = text.casefold()
+        ends: list[int] = []
+        for item in self._patterns:
+            if item.entry.id != entry_id:
+                continue
+            for phrase in self._naming.get(item.order, frozenset()):
+                begin = folded.find(phrase)
+                if begin < 0:
+                    continue
+                at = begin + len(phrase)
+                while at < len(text) and (text[at].isalnum() or text[at] == "_"):
+                    at += 1
+                hit = _search(item, text[:at], partial=True)
+                if hit is not None and hit.start() <= begin:  # the pattern holds it, not a stray word
+                    ends.append(at + 1)
+        return min(ends) if ends else None
 
     def recognize(self, signal: Signal) -> Recognition | None:
         """The winning entry for one message, unwrapped and tolerant of truncation."""

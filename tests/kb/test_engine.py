@@ -160,17 +160,6 @@ def _sample_signals() -> Iterator[Signal]:
                     yield signal
 
 
-def _distinctive_end(kb: KnowledgeBase, entry: str, text: str) -> int | None:
-    """Where the distinctive prefix ends: after the whole word that completes the first literal
-    only this entry's patterns say (None when the message holds none)."""
-    folded = text.casefold()
-    ends = [folded.find(p) + len(p) for p in kb._own.get(entry, ()) if p in folded]
-    if not ends:
-        return None
-    word = re.compile(r"\w*").match(text, min(ends))
-    return (word.end() if word else min(ends)) + 1
-
-
 def test_every_sample_cut_after_its_distinctive_prefix_lands_on_its_family(
     kb: KnowledgeBase,
 ) -> None:
@@ -183,7 +172,7 @@ def test_every_sample_cut_after_its_distinctive_prefix_lands_on_its_family(
         if whole is None or is_generic(whole.entry):
             continue
         text, entry = whole.text, whole.entry.id
-        start = _distinctive_end(kb, entry, text)
+        start = kb.distinctive_end(entry, text)
         if start is None or start >= len(text):
             continue
         n = len(text)
