@@ -281,8 +281,9 @@ class KnowledgeBase:
                 at = begin + len(phrase)
                 while at < len(text) and (text[at].isalnum() or text[at] == "_"):
                     at += 1
+                # the pattern holds the literal there, not a stray word of the message
                 hit = _search(item, text[:at], partial=True)
-                if hit is not None and hit.start() <= begin:  # the pattern holds it, not a stray word
+                if hit is not None and hit.start() <= begin:
                     ends.append(at + 1)
         return min(ends) if ends else None
 

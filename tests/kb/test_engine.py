@@ -131,6 +131,41 @@ def test_a_cut_inside_the_distinctive_tail_still_lands_on_the_family(kb: Knowled
         assert found is not None and found.entry.id == "image_pull.network_timeout", cut
 
 
+def test_a_cut_after_a_scene_setting_alternative_names_no_narrower_family(
+    kb: KnowledgeBase,
+) -> None:
+    """`failed to extract layer` precedes `no space left on device` (Fargate storage full) but also
+    `context canceled`: a cut after it alone is still only a pull failure (github.com/aws/
+    containers-roadmap/issues/1133)."""
+    cut = (
+        'CannotPullContainerError: containerd: pull command failed: time="2020-XX-XXTXX:XX:XXZ" '
+        'level=info msg="apply failure, attempting cleanup" error="failed to extract layer '
+        "sha256:XXXXXXXX: context ca..."
+    )
+    found = kb.recognize(plain_signal(cut))
+    assert found is not None and found.entry.id == "image_pull.generic"
+
+
+def test_a_cut_anywhere_after_the_distinctive_prefix_names_the_family(
+    kb: KnowledgeBase,
+) -> None:
+    text = (
+        "docker: Error response from daemon: driver failed programming external connectivity on "
+        "endpoint serene_lalande (08bb0bd9684c0f92db7b736986bf894d3a57a714324405823496d13e175e7491): "
+        "Error starting userland proxy: Bind for 0.0.0.0:49161 failed: port is already allocated."
+    )
+    entry = "container_start.host_port_conflict"
+    end = kb.distinctive_end(entry, text)
+    assert end is not None and end < text.index("Bind for")
+    cut_in_literal = text[: text.index("already") + 3] + "…"
+    for cut in (text[:end], text[: end + 20] + "...", cut_in_literal):
+        found = kb.recognize(plain_signal(cut))
+        assert found is not None and found.entry.id == entry, cut
+    # the endpoint wording is complete in the cut text: a full match of the same entry
+    found = kb.recognize(plain_signal(cut_in_literal))
+    assert found is not None and found.captures == {"endpoint": "serene_lalande"}
+
+
 def test_a_cut_in_the_last_literal_keeps_the_captures_before_it(kb: KnowledgeBase) -> None:
     text = "The container frontend-api did not have a container port 8080 defi..."
     found = kb.recognize(plain_signal(text))
