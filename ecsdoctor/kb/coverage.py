@@ -118,17 +118,63 @@ def generic_share(kb: KnowledgeBase, samples: Path) -> GenericShare:
     )
 
 
-def _share_line(coverage: Coverage, samples: Path) -> str | None:
-    if coverage.knowledge_dir is None or not samples.is_dir():
-        return None
+def holdout_files(knowledge_dir: Path) -> list[Path]:
+    """The held-out message files of a source checkout (`tests/kb/holdout*.txt`), if any."""
+    folder = knowledge_dir.parent / "tests" / "kb"
+    return sorted(folder.glob("holdout*.txt")) if folder.is_dir() else []
+
+
+def holdout_share(kb: KnowledgeBase, files: list[Path]) -> GenericShare:
+    """The same measure on held-out real messages (`SOURCE<TAB>message` lines, never samples):
+    how the knowledge base generalises to messages it was not built from."""
+    from ecsdoctor.ingest import plain_signal
+
+    generic: dict[str, int] = {}
+    recognised = unrecognised = 0
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#") or "\t" not in line:
+                continue
+            found = kb.recognize(plain_signal(line.split("\t", 1)[1]))
+            if found is None:
+                unrecognised += 1
+                continue
+            recognised += 1
+            if is_generic(found.entry):
+                generic[found.entry.id] = generic.get(found.entry.id, 0) + 1
+    return GenericShare(
+        generic=sum(generic.values()),
+        recognised=recognised,
+        unrecognised=unrecognised,
+        by_entry=tuple(sorted(generic.items())),
+    )
+
+
+def _share_text(measure: GenericShare, what: str) -> str:
+    parts = ", ".join(f"{entry} {count}" for entry, count in measure.by_entry)
+    missed = f"; {measure.unrecognised} not recognised" if measure.unrecognised else ""
+    return (
+        f"{measure.generic} of {measure.recognised} recognised {what} "
+        f"({measure.share:.1%}) land on a catch-all entry"
+        + (f" ({parts})" if parts else "")
+        + missed
+    )
+
+
+def _share_lines(coverage: Coverage, samples: Path) -> list[str]:
+    """The catch-all share on the samples, and on the held-out messages of a source checkout."""
+    if coverage.knowledge_dir is None:
+        return []
     from ecsdoctor.kb.loader import load_entries
 
-    measure = generic_share(KnowledgeBase(load_entries(coverage.knowledge_dir)), samples)
-    parts = ", ".join(f"{entry} {count}" for entry, count in measure.by_entry)
-    return (
-        f"{measure.generic} of {measure.recognised} recognised sample messages "
-        f"({measure.share:.1%}) land on a catch-all entry" + (f" ({parts})" if parts else "")
-    )
+    kb = KnowledgeBase(load_entries(coverage.knowledge_dir))
+    lines = []
+    if samples.is_dir():
+        lines.append(_share_text(generic_share(kb, samples), "sample messages"))
+    files = holdout_files(coverage.knowledge_dir)
+    if files:
+        lines.append(_share_text(holdout_share(kb, files), "held-out real messages"))
+    return lines
 
 
 def sample_count(samples: Path, entry_id: str) -> int:
@@ -181,9 +227,9 @@ def coverage_markdown(coverage: Coverage, samples: Path) -> str:
         f"{len(coverage.families)} documented families, {entries} entries, "
         f"{len(coverage.holes)} named holes."
     )
-    share = _share_line(coverage, samples)
-    if share:
-        lines += ["", f"Specific before generic: {share}."]
+    shares = _share_lines(coverage, samples)
+    if shares:
+        lines += ["", "Specific before generic: " + "; ".join(shares) + "."]
     area = None
     for family in coverage.families:
         if family.area != area:
@@ -223,9 +269,7 @@ def coverage_text(coverage: Coverage, samples: Path) -> str:
         f"{len(coverage.families)} documented families, {entries} entries, "
         f"{len(coverage.holes)} named holes"
     )
-    share = _share_line(coverage, samples)
-    if share:
-        lines.append(share)
+    lines.extend(_share_lines(coverage, samples))
     return "\n".join(lines) + "\n"
 
 
@@ -238,6 +282,8 @@ __all__ = [
     "coverage_problems",
     "coverage_text",
     "generic_share",
+    "holdout_files",
+    "holdout_share",
     "load_coverage",
     "sample_count",
 ]

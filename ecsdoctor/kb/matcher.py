@@ -102,6 +102,10 @@ class KnowledgeBase:
         # each entry's own phrases (see `_own_phrases`), worked out when a cut message needs them
         self._own: dict[str, frozenset[str]] = {}
         self._examples: dict[str, list[str]] | None = None
+        # patterns by those literals (a cut before a pattern's lead anchor may still name it) and
+        # the literals that name each pattern once complete: built for the first cut message
+        self._by_own: dict[str, list[int]] | None = None
+        self._naming: dict[int, frozenset[str]] = {}
         # index each pattern by its rarest required word (fewest patterns need it), else by its
         # best alternation or substring
         frequency: dict[str, int] = {}
@@ -150,6 +154,36 @@ class KnowledgeBase:
         )
         self._own[entry_id] = own
         return own
+
+    def _cut_index(self) -> dict[str, list[int]]:
+        """Patterns by their own literals, and each pattern's naming literals (`_naming`)."""
+        if self._by_own is not None:
+            return self._by_own
+        by_own: dict[str, list[int]] = {}
+        for item in self._patterns:
+            entry_own = self._own_phrases(item.entry.id)
+            own = {
+                phrase.strip()
+                for requirement in item.anchors.ordered
+                for phrase in requirement.phrases | requirement.substrings
+                if phrase.strip() in entry_own
+            }
+            for phrase in own:
+                by_own.setdefault(phrase, []).append(item.order)
+            # the literals that name the pattern once complete: one of several alternatives
+            # ("failed to extract layer|/var/lib/containerd/") beside another literal only sets
+            # the scene for it ("no space left on device") and names nothing by itself
+            scene = {
+                phrase
+                for r in item.anchors.ordered
+                if len(item.anchors.ordered) > 1 and len(r.phrases | r.substrings) > 1
+                for phrase in r.phrases | r.substrings
+            }
+            self._naming[item.order] = frozenset(
+                p for p in own if not any(p == x.strip() for x in scene)
+            )
+        self._by_own = by_own
+        return by_own
 
     # ------------------------------------------------------------------ selection by anchors
 
@@ -204,9 +238,12 @@ class KnowledgeBase:
         if len(text) > PARTIAL_LIMIT:
             return []  # consoles and chat clients cut short messages; a long line is not one
         stripped = text.rstrip()
+        closed = len(stripped) < len(text)  # whitespace after the last word: it is whole
         for ellipsis in _ELLIPSES:
             if stripped.endswith(ellipsis):
-                stripped = stripped[: -len(ellipsis)].rstrip()
+                before = stripped[: -len(ellipsis)]
+                stripped = before.rstrip()
+                closed = len(stripped) < len(before)  # "word ..." cut after a whole word
                 break
         folded = stripped.casefold()
         words = words_of(folded)
@@ -216,7 +253,12 @@ class KnowledgeBase:
             words.discard(last[-1])
         found: list[Candidate] = []
         consistent: set[str] = set()  # every entry the cut text could still be
-        for order in self._selected(folded, words, lead=True):
+        naming: set[str] = set()  # entries a literal only they say names, complete, in the text
+        chosen = set(self._selected(folded, words, lead=True))
+        for phrase, orders in self._cut_index().items():
+            if phrase in folded:
+                chosen.update(orders)
+        for order in sorted(chosen):
             item = self._patterns[order]
             entry = item.entry
             if entry.priority <= floor:
@@ -228,9 +270,14 @@ class KnowledgeBase:
             if hit is None or not hit.partial:
                 continue
             span = str(hit.group()).casefold()
-            if sum(1 for r in item.anchors.ordered if r.kept_in(span)) >= 2:
+            named = _names_it(span, self._naming[order], closed and hit.end() == len(stripped))
+            if named:
+                naming.add(entry.id)
+            if named or sum(1 for r in item.anchors.ordered if r.kept_in(span)) >= 2:
                 consistent.add(entry.id)
-            if entry.id in {c.entry.id for c in found} or not _distinctive(item.anchors, hit, own):
+            if entry.id in {c.entry.id for c in found}:
+                continue
+            if not named and not _distinctive(item.anchors, hit, own):
                 continue
             cut = tuple(
                 name
@@ -239,9 +286,34 @@ class KnowledgeBase:
             )
             captures = {k: v for k, v in hit.groupdict().items() if v and k not in cut}
             found.append(Candidate(entry, captures, partial=True, cut=cut))
+        if len(naming) == 1:  # one family names itself: the others only share its prefix
+            return [c for c in found if c.entry.id in naming]
         if len(consistent) != 1:  # the cut left a prefix several families share: ambiguous
             return []
         return found
+
+    def distinctive_end(self, entry_id: str, text: str) -> int | None:
+        """Where the prefix of `text` that names `entry_id` ends: just after the whole word that
+        completes the first literal only that entry's patterns say (None when there is none).
+        A cut anywhere after it still lands on the entry (see `_partial`)."""
+        folded = text.casefold()
+        ends: list[int] = []
+        self._cut_index()
+        for item in self._patterns:
+            if item.entry.id != entry_id:
+                continue
+            for phrase in self._naming.get(item.order, frozenset()):
+                begin = folded.find(phrase)
+                if begin < 0:
+                    continue
+                at = begin + len(phrase)
+                while at < len(text) and (text[at].isalnum() or text[at] == "_"):
+                    at += 1
+                # the pattern holds the literal there, not a stray word of the message
+                hit = _search(item, text[:at], partial=True)
+                if hit is not None and hit.start() <= begin:
+                    ends.append(at + 1)
+        return min(ends) if ends else None
 
     def recognize(self, signal: Signal) -> Recognition | None:
         """The winning entry for one message, unwrapped and tolerant of truncation."""
@@ -263,11 +335,13 @@ class KnowledgeBase:
     def _recognize_text(self, signal: Signal, text: str) -> Candidate | None:
         full = self._full(signal, text, stop_after_top=True)
         best = full[0] if full else None
-        if best is None or is_generic(best.entry):
-            floor = best.entry.priority if best else -1
-            partial = self._partial(signal, text, floor)
-            if partial:
-                return partial[0]
+        # a cut message may fully match a broader, lower-priority entry (a catch-all, or the
+        # family-level wording the narrower one extends): a narrower entry it is a cut prefix of,
+        # naming itself by a literal only it says, outranks it
+        floor = best.entry.priority if best else -1
+        partial = self._partial(signal, text, floor)
+        if partial:
+            return partial[0]
         if best is not None and _ends_cut(text):
             cut = tuple(k for k, v in best.captures.items() if text.rstrip().endswith(v))
             if cut:
@@ -346,6 +420,21 @@ def _distinctive(anchors: Anchors, hit: object, own: frozenset[str]) -> bool:
     if missing and not _started(missing[0], span):
         return False
     return any(p in span for p in own)
+
+
+def _names_it(span: str, own: frozenset[str], closed: bool = False) -> bool:
+    """Whether the matched part holds, complete, a literal only this entry says.
+
+    Complete means followed by more text (or by whitespace the message ended with, `closed`): a
+    literal the cut itself ended may be another word's beginning. Such a prefix names the family
+    wherever the cut falls after it.
+    """
+    end = len(span.rstrip())
+    for phrase in own:
+        at = span.find(phrase)
+        if at >= 0 and (at + len(phrase) < end or closed):
+            return True
+    return False
 
 
 def _started(requirement: Requirement, span: str) -> bool:

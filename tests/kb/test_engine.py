@@ -131,6 +131,41 @@ def test_a_cut_inside_the_distinctive_tail_still_lands_on_the_family(kb: Knowled
         assert found is not None and found.entry.id == "image_pull.network_timeout", cut
 
 
+def test_a_cut_after_a_scene_setting_alternative_names_no_narrower_family(
+    kb: KnowledgeBase,
+) -> None:
+    """`failed to extract layer` precedes `no space left on device` (Fargate storage full) but also
+    `context canceled`: a cut after it alone is still only a pull failure (github.com/aws/
+    containers-roadmap/issues/1133)."""
+    cut = (
+        'CannotPullContainerError: containerd: pull command failed: time="2020-XX-XXTXX:XX:XXZ" '
+        'level=info msg="apply failure, attempting cleanup" error="failed to extract layer '
+        "sha256:XXXXXXXX: context ca..."
+    )
+    found = kb.recognize(plain_signal(cut))
+    assert found is not None and found.entry.id == "image_pull.generic"
+
+
+def test_a_cut_anywhere_after_the_distinctive_prefix_names_the_family(
+    kb: KnowledgeBase,
+) -> None:
+    text = (
+        "docker: Error response from daemon: driver failed programming external connectivity on "
+        "endpoint serene_lalande (08bb0bd9684c0f92db7b736986bf894d3a57a714324405823496d13e175e7491): "
+        "Error starting userland proxy: Bind for 0.0.0.0:49161 failed: port is already allocated."
+    )
+    entry = "container_start.host_port_conflict"
+    end = kb.distinctive_end(entry, text)
+    assert end is not None and end < text.index("Bind for")
+    cut_in_literal = text[: text.index("already") + 3] + "…"
+    for cut in (text[:end], text[: end + 20] + "...", cut_in_literal):
+        found = kb.recognize(plain_signal(cut))
+        assert found is not None and found.entry.id == entry, cut
+    # the endpoint wording is complete in the cut text: a full match of the same entry
+    found = kb.recognize(plain_signal(cut_in_literal))
+    assert found is not None and found.captures == {"endpoint": "serene_lalande"}
+
+
 def test_a_cut_in_the_last_literal_keeps_the_captures_before_it(kb: KnowledgeBase) -> None:
     text = "The container frontend-api did not have a container port 8080 defi..."
     found = kb.recognize(plain_signal(text))
@@ -145,6 +180,45 @@ def test_a_capture_cut_by_an_ellipsis_is_dropped_and_lowers_confidence(kb: Knowl
     assert found is not None and found.entry.id == "service_connect.namespace_not_found"
     assert found.confidence == "low" and found.cut == ("namespace",)
     assert "namespace" not in found.captures
+
+
+def _sample_signals() -> Iterator[Signal]:
+    from ecsdoctor.ingest import decode, parse_document
+
+    seen: set[tuple[str, SignalSource]] = set()
+    for path in sorted(SAMPLES.rglob("*")):
+        if path.suffix in (".txt", ".json", ".jsonl"):
+            document = parse_document(decode(path.read_bytes(), str(path)), str(path))
+            for signal in document.signals:
+                if (signal.text, signal.source) not in seen:
+                    seen.add((signal.text, signal.source))
+                    yield signal
+
+
+def test_every_sample_cut_after_its_distinctive_prefix_lands_on_its_family(
+    kb: KnowledgeBase,
+) -> None:
+    """Consoles and chat clients cut messages anywhere: every sample with a specific entry, cut
+    at four points after its distinctive prefix (with and without an ellipsis), lands on the
+    same entry, with low confidence when the cut fell inside the match."""
+    checked = 0
+    for signal in _sample_signals():
+        whole = kb.recognize(signal)
+        if whole is None or is_generic(whole.entry):
+            continue
+        text, entry = whole.text, whole.entry.id
+        start = kb.distinctive_end(entry, text)
+        if start is None or start >= len(text):
+            continue
+        n = len(text)
+        for at in sorted({start, start + (n - start) // 3, start + 2 * (n - start) // 3, n - 1}):
+            for cut in (text[:at], text[:at] + "...", text[:at] + "…"):
+                found = kb.recognize(Signal(source=signal.source, text=cut, pasted=signal.pasted))
+                assert found is not None and found.entry.id == entry, (entry, cut)
+                if found.partial:
+                    assert found.confidence == "low"
+                checked += 1
+    assert checked > 1500
 
 
 # --------------------------------------------------------------------------- variants
@@ -338,8 +412,26 @@ def test_kb_stats_text_publishes_the_catch_all_share() -> None:
     from ecsdoctor.kb.coverage import coverage_markdown, coverage_text
 
     coverage = load_coverage(ROOT / "knowledge")
-    assert "land on a catch-all entry" in coverage_text(coverage, SAMPLES)
+    text = coverage_text(coverage, SAMPLES)
+    assert "recognised sample messages" in text and "land on a catch-all entry" in text
+    assert "recognised held-out real messages" in text
     assert "Specific before generic:" in coverage_markdown(coverage, SAMPLES)
+
+
+def test_the_holdout_share_counts_every_held_out_line(kb: KnowledgeBase) -> None:
+    from ecsdoctor.kb.coverage import holdout_files, holdout_share
+
+    files = holdout_files(ROOT / "knowledge")
+    assert files and all(f.name.startswith("holdout") for f in files)
+    lines = [
+        line
+        for f in files
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    share = holdout_share(kb, files)
+    assert share.recognised + share.unrecognised == len(lines)
+    assert share.generic * 6 < share.recognised
 
 
 def test_candidate_type_is_unchanged(kb: KnowledgeBase) -> None:
