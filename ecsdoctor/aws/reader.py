@@ -28,6 +28,7 @@ from botocore.exceptions import NoCredentialsError
 from botocore.parsers import ResponseParserError
 
 from ecsdoctor.aws.operations import is_allowed, permission_name
+from ecsdoctor.aws.rounds import RoundClock
 from ecsdoctor.errors import (
     ApiError,
     AwsSetupError,
@@ -253,6 +254,8 @@ class _Ticket(Generic[T]):
         self.abandoned = False
         self.result: T | None = None
         self.error: BaseException | None = None
+        self.round = 0  # its sequential round (ecsdoctor.aws.rounds), counted once it is sent
+        self.sent = False
         self._slots = slots
         self._held = True
         self._lock = threading.Lock()
@@ -326,7 +329,9 @@ class AwsReader:
         self._client_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._memo: dict[tuple[str, ...], Future[Any]] = {}
+        self._memo_rounds: dict[tuple[str, ...], int] = {}  # the round each answer came in
         self._memo_lock = threading.Lock()
+        self.clock = RoundClock()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._local = threading.local()
@@ -370,6 +375,9 @@ class AwsReader:
             raise self._deadline_error(permission)
         with self._count_lock:
             self.api_calls += 1
+        if ticket is not None and not ticket.sent:
+            ticket.sent = True
+            self.clock.sent(ticket.round)
 
     def _region(self, region: str | None) -> str:
         if region is None or region == self.region:
@@ -420,8 +428,12 @@ class AwsReader:
                 ticket.release()
                 ticket.done.set()
 
+        ticket.round = self.clock.next_round()
         threading.Thread(target=run, name="ecsdoctor-call", daemon=True).start()
-        if not ticket.done.wait(max(0.0, limit - (time.monotonic() - started))):
+        waited = ticket.done.wait(max(0.0, limit - (time.monotonic() - started)))
+        if ticket.sent:  # a last empty page asks nothing: no round
+            self.clock.seen(ticket.round)
+        if not waited:
             ticket.abandon()
             raise self._gave_up(permission, code, limit)
         if ticket.error is not None:
@@ -513,16 +525,28 @@ class AwsReader:
                 self._memo[key] = future
         if owner:
             try:
-                future.set_result(compute())
+                answer = compute()
             except Exception as exc:
+                self._memo_rounds[key] = self.clock.depth()
                 future.set_exception(exc)
             except BaseException:
                 with self._memo_lock:  # an interrupt is not an answer; let a retry ask again
                     self._memo.pop(key, None)
                 future.cancel()
                 raise
-        # Copies, so a caller that edits a response cannot change what the next caller sees.
-        return copy.deepcopy(future.result())
+            else:
+                self._memo_rounds[key] = self.clock.depth()
+                future.set_result(answer)
+        try:
+            # Copies, so a caller that edits a response cannot change what the next caller sees.
+            return copy.deepcopy(future.result())
+        finally:
+            self.clock.seen(self._memo_rounds.get(key, 0))
+
+    @property
+    def rounds(self) -> int:
+        """Sequential rounds of requests so far (see `ecsdoctor.aws.rounds`)."""
+        return self.clock.rounds
 
     @property
     def account(self) -> str | None:
@@ -544,13 +568,19 @@ class AwsReader:
         if getattr(self._local, "in_worker", False) or len(thunks) <= 1:
             return [self._capture(thunk) for thunk in thunks]
         pool = self._executor()
-        futures = [pool.submit(self._in_worker, thunk) for thunk in thunks]
-        return [future.result() for future in futures]
+        depth = self.clock.depth()
+        futures = [pool.submit(self._in_worker, thunk, depth) for thunk in thunks]
+        results: list[T | ReadError] = []
+        for future in futures:
+            result, reached = future.result()
+            self.clock.seen(reached)
+            results.append(result)
+        return results
 
-    def _in_worker(self, thunk: Callable[[], T]) -> T | ReadError:
+    def _in_worker(self, thunk: Callable[[], T], depth: int) -> tuple[T | ReadError, int]:
         self._local.in_worker = True
         try:
-            return self._capture(thunk)
+            return self.clock.forked(depth, lambda: self._capture(thunk))
         finally:
             self._local.in_worker = False
 
