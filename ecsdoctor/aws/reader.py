@@ -47,6 +47,9 @@ DEADLINE_ENV = "ECSDOCTOR_DEADLINE"  # overrides DEFAULT_DEADLINE for live reade
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 CALL_LIMIT = 30.0  # seconds one call may take, retries included: 5 attempts fit with backoff
 CALL_TIMED_OUT = "CallTimedOut"
+# Requests in flight at once: a task diagnosis' widest wave of independent reads is about 20
+# (ecsdoctor.snapshot), and each wave should cost one round trip, not three.
+MAX_WORKERS = 24
 
 DENIED_CODES = frozenset(
     {
@@ -287,7 +290,7 @@ class AwsReader:
         *,
         region: str | None = None,
         endpoint_url: str | None = None,
-        max_workers: int = 8,
+        max_workers: int = MAX_WORKERS,
         connect_timeout: float = 5.0,
         read_timeout: float = 15.0,
         max_attempts: int = 5,
