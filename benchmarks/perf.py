@@ -106,6 +106,10 @@ def _time_command(args: Sequence[str], repeat: int) -> float:
     return statistics.median(times)
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
 def startup(repeat: int) -> list[Row]:
     """`ecsdoctor --help` / `explain MSG` against importing boto3, and against eager imports."""
     py = sys.executable
@@ -116,37 +120,36 @@ def startup(repeat: int) -> list[Row]:
     )
     help_ = _time_command([py, "-m", "ecsdoctor", "--help"], repeat)
     explain = _time_command([py, "-m", "ecsdoctor", "explain", EXPLAIN_MESSAGE], repeat)
-    ms = lambda s: f"{s * 1000:.0f} ms"  # noqa: E731
     return [
-        Row("start-up", "python -c 'import boto3' (yardstick)", ms(boto3_import), "", ""),
+        Row("start-up", "python -c 'import boto3' (yardstick)", _ms(boto3_import), "", ""),
         Row(
             "start-up",
             "ecsdoctor --help vs import boto3",
-            ms(help_),
-            ms(boto3_import),
+            _ms(help_),
+            _ms(boto3_import),
             _ratio(help_, boto3_import),
             f"< {TARGETS['help']}x",
         ),
         Row(
             "start-up",
             "ecsdoctor explain MSG vs import boto3",
-            ms(explain),
-            ms(boto3_import),
+            _ms(explain),
+            _ms(boto3_import),
             _ratio(explain, boto3_import),
             f"< {TARGETS['explain']}x",
         ),
         Row(
             "start-up",
             "ecsdoctor --help vs eager imports (boto3, networkx, CLI)",
-            ms(help_),
-            ms(eager),
+            _ms(help_),
+            _ms(eager),
             _ratio(help_, eager),
         ),
         Row(
             "start-up",
             "ecsdoctor explain MSG vs eager imports",
-            ms(explain),
-            ms(eager),
+            _ms(explain),
+            _ms(eager),
             _ratio(explain, eager),
         ),
     ]
@@ -524,10 +527,10 @@ def render(rows: Sequence[Row]) -> str:
     """The rows as a Markdown table (readable in a terminal, pasteable into docs)."""
     head = ("section", "measure", "ecsdoctor", "naive baseline", "ratio", "target")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
-        lines.append(
-            "| " + " | ".join((r.section, r.what, r.value, r.baseline, r.ratio, r.target)) + " |"
-        )
+    lines.extend(
+        "| " + " | ".join((r.section, r.what, r.value, r.baseline, r.ratio, r.target)) + " |"
+        for r in rows
+    )
     return "\n".join(lines)
 
 
@@ -556,7 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += startup(repeat if quick else 5)
     if "explain" in chosen:
         if quick:
-            rows += explain(2_000, 20_000, 2_000)
+            rows += explain(2_000, 5_000, 1_000)
         else:
             rows += explain(100_000, 1_000_000, 20_000)
     if {"diagnose", "scan"} & set(chosen):
