@@ -328,6 +328,8 @@ class AwsReader:
         )
         # The client-side bound on requests in flight, whichever thread sends them.
         self._slots = threading.BoundedSemaphore(self.max_workers)
+        # Threads for `parallel` called from a worker (a service's task runs, each with waves).
+        self._spare = threading.BoundedSemaphore(4 * self.max_workers)
         self._clients: dict[tuple[str, str], Any] = {}
         self._client_lock = threading.Lock()
         self._count_lock = threading.Lock()
@@ -565,13 +567,16 @@ class AwsReader:
     def parallel(self, thunks: Sequence[Callable[[], T]]) -> list[T | ReadError]:
         """Run independent reads concurrently; a ReadError becomes that item, others propagate.
 
-        Called from inside a worker, the thunks run in line: waiting on the same bounded pool
-        from one of its own threads could deadlock.
+        Called from inside a worker, the thunks run on threads of their own (waiting on the same
+        bounded pool from one of its own threads could deadlock), as many as a spare budget
+        allows and the rest in line; requests stay bounded by the same slots either way.
         """
-        if getattr(self._local, "in_worker", False) or len(thunks) <= 1:
+        if len(thunks) <= 1:
             return [self._capture(thunk) for thunk in thunks]
-        pool = self._executor()
         depth = self.clock.depth()
+        if getattr(self._local, "in_worker", False):
+            return self._nested(thunks, depth)
+        pool = self._executor()
         futures = [pool.submit(self._in_worker, thunk, depth) for thunk in thunks]
         results: list[T | ReadError] = []
         for future in futures:
@@ -579,6 +584,45 @@ class AwsReader:
             self.clock.seen(reached)
             results.append(result)
         return results
+
+    def _nested(self, thunks: Sequence[Callable[[], T]], depth: int) -> list[T | ReadError]:
+        """`parallel` from a worker: the last item in line, the others on spare threads."""
+        outcomes: list[tuple[T | ReadError, int] | BaseException | None] = [None] * len(thunks)
+
+        def run(index: int) -> None:
+            try:
+                outcomes[index] = self._in_worker(thunks[index], depth)
+            except BaseException as exc:  # handed to the waiting caller
+                outcomes[index] = exc
+            finally:
+                self._spare.release()
+
+        threads: list[threading.Thread] = []
+        for index in range(len(thunks) - 1):
+            if not self._spare.acquire(blocking=False):
+                break
+            thread = threading.Thread(target=run, args=(index,), name="ecsdoctor-nested")
+            thread.daemon = True
+            thread.start()
+            threads.append(thread)
+        inline = thunks[len(threads) :]
+        if len(inline) == 1:  # concurrent with the spawned ones: it starts at the caller's depth
+            last, reached = self.clock.forked(depth, lambda: self._capture(inline[0]))
+            tail: list[T | ReadError] = [last]
+        else:  # the budget ran out: these run one after the other, and count so
+            tail, reached = [self._capture(t) for t in inline], 0
+        for thread in threads:
+            thread.join()
+        spawned: list[T | ReadError] = []
+        for outcome in outcomes[: len(threads)]:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            assert outcome is not None
+            result, deepest = outcome
+            self.clock.seen(deepest)
+            spawned.append(result)
+        self.clock.seen(reached)
+        return [*spawned, *tail]
 
     def _in_worker(self, thunk: Callable[[], T], depth: int) -> tuple[T | ReadError, int]:
         self._local.in_worker = True

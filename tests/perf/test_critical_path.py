@@ -73,6 +73,41 @@ def test_a_worker_starts_at_its_callers_depth_and_the_caller_waits_for_the_deepe
     reader.close()
 
 
+def test_parallel_inside_a_worker_still_overlaps(session: boto3.session.Session) -> None:
+    """A service diagnosis runs each task's waves inside a worker: they must not go serial."""
+    reader = _reader(session)
+
+    def fan(region: str) -> list[object]:
+        return list(
+            reader.parallel(
+                [
+                    lambda: reader.call("ec2", "DescribeVpcs", region=region),
+                    lambda: reader.call("ec2", "DescribeSubnets", region=region),
+                    lambda: reader.call("ec2", "DescribeRouteTables", region=region),
+                ]
+            )
+        )
+
+    results = reader.parallel([lambda: fan("us-east-1"), lambda: fan("us-west-2")])
+    assert all(isinstance(r, list) and len(r) == 3 for r in results)
+    assert (reader.api_calls, reader.rounds) == (6, 1)
+    reader.close()
+
+
+def test_an_error_in_a_nested_item_reaches_the_caller(session: boto3.session.Session) -> None:
+    reader = _reader(session)
+
+    def broken() -> None:
+        raise LookupError("a bug, not a read error")
+
+    def fan() -> list[object]:
+        return list(reader.parallel([broken, lambda: reader.call("ec2", "DescribeVpcs")]))
+
+    with pytest.raises(LookupError):
+        reader.parallel([fan, fan])
+    reader.close()
+
+
 def test_a_last_empty_page_is_no_request_and_no_round(session: boto3.session.Session) -> None:
     reader = _reader(session)
     reader.pages("ec2", "DescribeSubnets", "Subnets")
