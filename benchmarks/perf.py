@@ -555,24 +555,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = args.repeat or (1 if quick else 3)
     rows: list[Row] = []
     started = time.perf_counter()
+
+    def add(section: list[Row]) -> None:
+        """Keep the rows, and print them at once: a long run shows its figures as it goes."""
+        if not args.json:
+            for line in render(section).splitlines()[2:]:
+                print(line, flush=True)
+        rows.extend(section)
+
+    if not args.json:
+        print(f"ecsdoctor benchmark ({'quick' if quick else 'full'}), {machine()}")
+        print("\n".join(render([]).splitlines()[:2]), flush=True)
     if "startup" in chosen:
-        rows += startup(repeat if quick else 5)
+        add(startup(repeat if quick else 5))
     if "explain" in chosen:
-        if quick:
-            rows += explain(2_000, 5_000, 1_000)
-        else:
-            rows += explain(100_000, 1_000_000, 20_000)
+        add(explain(2_000, 5_000, 1_000) if quick else explain(100_000, 1_000_000, 20_000))
     if {"diagnose", "scan"} & set(chosen):
         with moto_server() as server:
             if "diagnose" in chosen:
-                rows += diagnose(server, args.latency, repeat)
+                add(diagnose(server, args.latency, repeat))
             if "scan" in chosen:
-                rows += scan(server, (10, 30) if quick else (10, 100, 500))
+                add(scan(server, (10, 30) if quick else (10, 100, 500)))
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=1))
     else:
-        print(f"ecsdoctor benchmark ({'quick' if quick else 'full'}), {machine()}")
-        print(render(rows))
         print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 
