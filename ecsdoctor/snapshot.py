@@ -783,19 +783,25 @@ class TaskSnapshot:
             return []
         out: list[Thunk] = []
         tables = _answer(partial(self.vpc_route_tables, vpc)) or []
-        targets = {
-            str(route.get(key))
-            for table in tables
-            for route in table.get("Routes") or []
-            for key in ("NatGatewayId", "GatewayId")
-            if route.get(key)
-        }
-        if _wants(reads, "ec2:DescribeNatGateways"):
-            out += [partial(self.nat_gateway, t) for t in sorted(targets) if t.startswith("nat-")]
-        if _wants(reads, "ec2:DescribeInternetGateways"):
-            out += [
-                partial(self.internet_gateway, t) for t in sorted(targets) if t.startswith("igw-")
-            ]
+        own = (
+            [_answer(partial(self.route_table_for, s)) for s in config.subnet_ids] if config else []
+        )
+
+        def targets(of: Sequence[Raw | None], prefix: str) -> list[str]:
+            return sorted(
+                {
+                    str(route[key])
+                    for table in of
+                    for route in (table or {}).get("Routes") or []
+                    for key in ("NatGatewayId", "GatewayId")
+                    if str(route.get(key) or "").startswith(prefix)
+                }
+            )
+
+        if _wants(reads, "ec2:DescribeNatGateways"):  # the NATs the task's own tables name
+            out += [partial(self.nat_gateway, t) for t in targets(own, "nat-")]
+        if _wants(reads, "ec2:DescribeInternetGateways"):  # any table's: a NAT's subnet's too
+            out += [partial(self.internet_gateway, t) for t in targets(tables, "igw-")]
         if _wants(reads, "ec2:DescribeSecurityGroups"):
             sets = {
                 tuple(sorted({str(g.get("GroupId")) for g in e.get("Groups") or []}))
@@ -803,7 +809,9 @@ class TaskSnapshot:
             }
             out += [partial(self.security_groups, list(ids)) for ids in sorted(sets) if ids]
         if _wants(reads, "ec2:GetManagedPrefixListEntries"):
-            lists = {self.s3_prefix_list_id() if _answer(lambda: self.prefix_lists) else None}
+            # S3's public ranges: a gateway endpoint's, and what a NAT path's egress must allow.
+            known = _answer(lambda: self.prefix_lists) is not None
+            lists = {self.s3_prefix_list_id() if known else None}
             groups = (
                 _answer(partial(self.security_groups, config.security_group_ids))
                 if config
