@@ -626,12 +626,24 @@ class TaskSnapshot:
 
     def prefetch_dependencies(self, reads: Collection[str] | None = None) -> None:
         """Wave 2: the network the graph is built from, and the task definition's first reads."""
-        self._wave([*self._network_reads(), *self._definition_reads(reads)])
+        try:
+            definition = self._definition_reads(reads)
+        except ReadError:  # an unreadable task definition: its checks report it
+            definition = []
+        self._wave([*self._network_reads(), *definition])
 
     def prefetch_path(self, reads: Collection[str] | None = None) -> None:
         """Waves 3 and 4, for the checks that will run (`reads`: what they declare)."""
-        self._wave(self._second_reads(reads))
-        self._wave(self._third_reads(reads))
+        try:
+            second = self._second_reads(reads)
+        except ReadError:  # the task definition is unreadable (its checks say so): the network
+            second = self._network_second_reads(reads)
+        self._wave(second)
+        try:
+            third = self._third_reads(reads)
+        except ReadError:
+            third = []
+        self._wave(third)
 
     def without_network(self) -> TaskSnapshot:
         """A view of this snapshot without its network: the task definition's part of the graph
