@@ -1,5 +1,8 @@
 """Benchmark: wall time, AWS requests and peak memory of live diagnosis, per demo scenario.
 
+The issue-15 table (start-up, explain, diagnose rounds at a fixed latency, scans, each beside a
+naive baseline) is `benchmarks/perf.py`; this script keeps the per-scenario detail.
+
 Run: python benchmarks/diagnose_bench.py [--repeat 3] [--services]. `--services` measures the
 service scenarios and cluster scans (10 and 50 services, few and many stopped tasks; then 10, 100
 and 500 services of fleets sharing their resources, tests/services/cluster_scale.py, with the

@@ -7,7 +7,7 @@ resource kinds its failure names, runs the checks on that path, and hands everyt
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -17,7 +17,7 @@ import boto3.session
 from ecsdoctor.arn import parse_task_ref
 from ecsdoctor.aws.protocol import Reader
 from ecsdoctor.aws.session import reader_for
-from ecsdoctor.checks import CheckContext, along, symptom_ids, task_checks
+from ecsdoctor.checks import AnyCheck, CheckContext, along, symptom_ids, task_checks
 from ecsdoctor.errors import ReadError
 from ecsdoctor.graph import FailurePath, ResourceGraph, build_task_graph
 from ecsdoctor.ingest import SignalBuilder
@@ -33,6 +33,11 @@ from ecsdoctor.pipeline import (
     load_knowledge,
 )
 from ecsdoctor.snapshot import TaskSnapshot
+
+
+def declared_reads_of(checks: Iterable[AnyCheck]) -> frozenset[str]:
+    """Every read the checks declare: what is worth prefetching for them."""
+    return frozenset(op for c in checks for op in c.reads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +63,20 @@ def run_task_checks(
     With `thorough`, the checks off the path run too: what they confirm is reported as other
     problems (real, and likely to bite next), never as this failure's root cause.
     """
-    snap.prefetch()
-    graph = build_task_graph(snap)
-    path = graph.failure_path(failure_kinds(matches, kb, signals))
+    kinds = failure_kinds(matches, kb, signals)
     named = hypothesis_checks(matches, kb)
-    chosen = along(task_checks(), path, named, thorough)
+    checks = task_checks()
+    # The critical path, in waves (see TaskSnapshot.prefetch): the task's own reads; then the
+    # network and whatever the task definition names that a check on the failure's path could
+    # read (walked before the network is read, so that wave needs no round of its own); then
+    # the deeper reads of the checks the whole graph chooses. The checks run on answers in hand.
+    snap.prefetch_task()
+    early = build_task_graph(snap.without_network()).failure_path(kinds)
+    snap.prefetch_dependencies(declared_reads_of(along(checks, early, named, thorough)))
+    graph = build_task_graph(snap)
+    path = graph.failure_path(kinds)
+    chosen = along(checks, path, named, thorough)
+    snap.prefetch_path(declared_reads_of(chosen))
     ctx = CheckContext(snap, captures_of(matches), frozenset(m.entry for m in matches))
     results: list[CheckResult] = []
     for batch in snap.reader.parallel([partial(c.run, ctx) for c in chosen]):

@@ -7,17 +7,54 @@ allow-listed reader, so two checks asking for the same route table cost one requ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cached_property, partial
-from typing import Any
+from functools import partial
+from typing import Any, Generic, TypeVar, overload
 
 from ecsdoctor.arn import ImageRef, TaskRef, parse_arn, parse_image
 from ecsdoctor.aws.protocol import Reader
 from ecsdoctor.errors import ApiError, AwsSetupError, MalformedResponse, ReadError
 
 Raw = Mapping[str, Any]
+T = TypeVar("T")
+Thunk = Callable[[], object]
+
+
+class cached_read(Generic[T]):  # lower case: a decorator, like functools.cached_property
+    """A per-instance cached property without functools.cached_property's lock.
+
+    Python 3.11's cached_property holds one lock per property for every instance at once, so two
+    snapshots reading their task definitions concurrently would queue; a race here only asks the
+    memoised reader twice, which sends one request.
+    """
+
+    def __init__(self, read: Callable[[Any], T]) -> None:
+        self.read = read
+        self.name = read.__name__
+        self.__doc__ = read.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_read[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | cached_read[T]:
+        if instance is None:
+            return self
+        cache = instance.__dict__
+        if self.name in cache:
+            value: T = cache[self.name]
+            return value
+        value = self.read(instance)
+        cache[self.name] = value
+        return value
+
 
 #: What reading a task and the network it sat in costs, whatever checks run afterwards.
 SNAPSHOT_READS = (
@@ -87,6 +124,42 @@ def describe_security_groups(
     return {g["GroupId"]: g for g in groups if isinstance(g, Mapping) and g.get("GroupId")}
 
 
+def _wants(reads: Collection[str] | None, *permissions: str) -> bool:
+    """Does a check that may run declare one of these reads? (None: every read is wanted.)"""
+    return reads is None or any(p in reads for p in permissions)
+
+
+def _warm(read: Thunk) -> Thunk:
+    """A prefetch thunk: an answer whose shape surprises is left to the check that reads it."""
+
+    def run() -> object:
+        try:
+            return read()
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            return None
+
+    return run
+
+
+def _answer(read: Callable[[], T]) -> T | None:
+    """An answer already read (a memo hit), or None when the read failed or its shape surprises."""
+    try:
+        return read()
+    except (ReadError, KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None
+
+
+def _missing(read: Thunk, code: str) -> bool:
+    """Did the read fail because the resource does not exist (`code`)?"""
+    try:
+        read()
+    except ApiError as err:
+        return err.code == code
+    except (ReadError, KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return False
+    return False
+
+
 class TaskSnapshot:
     """A stopped (or running) task and everything it needed, read lazily and cached."""
 
@@ -103,7 +176,7 @@ class TaskSnapshot:
         self.region = ref.region or reader.region
         self.task = task if task is not None else self._describe_task()
         if service is not None:
-            self.__dict__["service"] = service  # pre-fill the cached_property
+            self.__dict__["service"] = service  # pre-fill the cached read
         try:
             self.task_arn: str = MalformedResponse.require(
                 self.task, "taskArn", "ecs:DescribeTasks", str
@@ -116,6 +189,9 @@ class TaskSnapshot:
         arn = parse_arn(self.task_arn)
         self.account = (arn.account if arn else None) or ref.account or reader.account or ""
         self.cluster_arn: str = str(self.task.get("clusterArn") or ref.cluster)
+        # The VPC-wide answers, once read: every subnet and network ACL lookup is then free.
+        self._vpc_subnets: dict[str, Raw] = {}
+        self._vpc_acls: dict[str, list[Raw]] = {}
 
     # -- the task itself -------------------------------------------------------------------
     def _describe_task(self) -> Raw:
@@ -146,7 +222,7 @@ class TaskSnapshot:
         task: Raw = tasks[0]
         return task
 
-    @cached_property
+    @cached_read
     def task_definition(self) -> Raw:
         """The task definition the task ran (describe_task_definition)."""
         response = self.reader.call(
@@ -198,12 +274,17 @@ class TaskSnapshot:
 
     @property
     def network_mode(self) -> str:
-        """awsvpc for Fargate; bridge/host tasks use the container instance's network."""
+        """awsvpc for Fargate; bridge/host tasks use the container instance's network.
+
+        An ENI attachment means awsvpc whatever else is known: the ENI is then read in the same
+        round as the task definition, not after it.
+        """
+        if self._attachment():
+            return "awsvpc"
         try:
             return str(self.task_definition.get("networkMode") or "bridge")
         except ReadError:
-            # The task definition is unreadable; an ENI attachment means awsvpc all the same.
-            return "awsvpc" if self._attachment() else "bridge"
+            return "bridge"
 
     @property
     def availability_zone(self) -> str | None:
@@ -312,7 +393,7 @@ class TaskSnapshot:
                 }
         return {}
 
-    @cached_property
+    @cached_read
     def network(self) -> NetworkConfig | None:
         """The task's subnets, security groups and public-IP setting (None outside awsvpc)."""
         if self.network_mode != "awsvpc":
@@ -368,7 +449,7 @@ class TaskSnapshot:
             )
         return None
 
-    @cached_property
+    @cached_read
     def service(self) -> Raw | None:
         """The service the task belongs to (describe_services), if any."""
         if not self.service_name:
@@ -384,7 +465,11 @@ class TaskSnapshot:
         return services[0] if services else None
 
     def subnet(self, subnet_id: str) -> Raw:
-        """One subnet."""
+        """One subnet (from the VPC's subnets when they were read: a NAT gateway's or an
+        endpoint's subnet then costs no request)."""
+        known = self._vpc_subnets.get(subnet_id)
+        if known is not None:
+            return known
         subnets = self.reader.call(
             "ec2", "DescribeSubnets", region=self.region, SubnetIds=[subnet_id]
         ).get("Subnets", [])
@@ -444,8 +529,38 @@ class TaskSnapshot:
         """Security groups by id (one request for the lot)."""
         return describe_security_groups(self.reader, self.region, group_ids)
 
+    def vpc_subnets(self, vpc_id: str) -> list[Raw]:
+        """Every subnet of the VPC, kept for `subnet` lookups."""
+        subnets = self.reader.pages(
+            "ec2",
+            "DescribeSubnets",
+            "Subnets",
+            region=self.region,
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+        )
+        for subnet in subnets:
+            if isinstance(subnet, Mapping) and subnet.get("SubnetId") and subnet.get("VpcId"):
+                self._vpc_subnets.setdefault(str(subnet["SubnetId"]), subnet)
+        return list(subnets)
+
+    def vpc_network_acls(self, vpc_id: str) -> list[Raw]:
+        """Every network ACL of the VPC, kept for `network_acl_for` lookups."""
+        acls = self.reader.pages(
+            "ec2",
+            "DescribeNetworkAcls",
+            "NetworkAcls",
+            region=self.region,
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+        )
+        self._vpc_acls[vpc_id] = [a for a in acls if isinstance(a, Mapping)]
+        return list(acls)
+
     def network_acl_for(self, subnet_id: str) -> Raw | None:
         """The network ACL associated with the subnet."""
+        for acls in list(self._vpc_acls.values()):
+            for acl in acls:
+                if any(a.get("SubnetId") == subnet_id for a in acl.get("Associations") or []):
+                    return acl
         acls = self.reader.call(
             "ec2",
             "DescribeNetworkAcls",
@@ -461,7 +576,7 @@ class TaskSnapshot:
         ).get("NatGateways", [])
         return gateways[0] if gateways else None
 
-    @cached_property
+    @cached_read
     def prefix_lists(self) -> dict[str, str]:
         """AWS-managed prefix list id -> name (com.amazonaws.REGION.s3 tells an S3 route)."""
         lists = self.reader.call("ec2", "DescribePrefixLists", region=self.region).get(
@@ -473,36 +588,424 @@ class TaskSnapshot:
             if p.get("PrefixListId")
         }
 
-    def prefetch(self) -> None:
-        """Warm the independent reads concurrently; failures surface later, in their checks."""
-        thunks: list[Callable[[], object]] = [lambda: self.task_definition]
-        self.reader.parallel(thunks)
-        thunks = []
-        config = self.network
-        if config:
-            for subnet_id in config.subnet_ids:
-                thunks.append(partial(self.route_table_for, subnet_id))
-                thunks.append(partial(self.network_acl_for, subnet_id))
-            thunks.append(lambda: self.security_groups(config.security_group_ids))
-            thunks.append(lambda: self.prefix_lists)
+    # -- the critical path: reads in waves by dependency level ---------------------------------
+    #
+    # Every read a diagnosis makes is memoised, so a read issued early, together with the others
+    # of its dependency level, costs nothing when a check asks for it later: the checks then run
+    # on answers already in. Each wave is one round of concurrent requests; a check's own chain
+    # of reads (role -> policy -> version) would otherwise cost one round per link.
+    #
+    #   wave 1  the task alone names: task definition, ENI, subnet, service, prefix lists
+    #   wave 2  wave 1 names: the VPC's route tables, endpoints, subnets, network ACLs and DNS
+    #           attributes, the task's security groups, and the first read of every dependency
+    #           the task definition names (roles, secrets, log groups, repositories)
+    #   wave 3  wave 2 names: policies, KMS keys, NAT and internet gateways, endpoint groups
+    #   wave 4  wave 3 names: policy versions, key policies
+    #
+    # Waves 2-4 read only what the checks that may run declare (`reads`, None: everything), so
+    # a log-group failure does not pay for the IAM policies.
+
+    def prefetch(self, reads: Collection[str] | None = None) -> None:
+        """Waves 1 and 2 (everything the dependency graph is built from); see above."""
+        self.prefetch_task()
+        self.prefetch_dependencies(reads)
+
+    def prefetch_task(self) -> None:
+        """Wave 1: what the task itself names."""
+        details = self._attachment()
+        wave: list[Thunk] = [lambda: self.task_definition]
+        if details:
+            wave.append(lambda: self.network)
+            wave.append(lambda: self.prefix_lists)
+        if details.get("subnetId"):
+            wave.append(partial(self.subnet, details["subnetId"]))
+        if self.service_name:
+            # Read at once: a stopped Fargate task's ENI is gone, its service says where it ran.
+            wave.append(lambda: self.service)
+        self._wave(wave)
+
+    def prefetch_dependencies(self, reads: Collection[str] | None = None) -> None:
+        """Wave 2: the network the graph is built from, and the task definition's first reads."""
         try:
-            roles = (self.execution_role_arn, self.task_role_arn)
+            definition = self._definition_reads(reads)
+        except ReadError:  # an unreadable task definition: its checks report it
+            definition = []
+        self._wave([*self._network_reads(), *definition])
+
+    def prefetch_path(self, reads: Collection[str] | None = None) -> None:
+        """Waves 3 and 4, for the checks that will run (`reads`: what they declare)."""
+        try:
+            second = self._second_reads(reads)
+        except ReadError:  # the task definition is unreadable (its checks say so): the network
+            second = self._network_second_reads(reads)
+        self._wave(second)
+        try:
+            third = self._third_reads(reads)
         except ReadError:
-            roles = (None, None)  # the task definition is unreadable: its checks will say so
-        for role in roles:
-            if role:
-                thunks.append(partial(self.role, role))
+            third = []
+        self._wave(third)
+
+    def without_network(self) -> TaskSnapshot:
+        """A view of this snapshot without its network: the task definition's part of the graph
+        can be walked before the network is read, to know which of its reads are worth making."""
+        view = object.__new__(TaskSnapshot)
+        view.__dict__.update(self.__dict__)
+        view.__dict__["network"] = None
+        return view
+
+    def _wave(self, thunks: Sequence[Thunk]) -> None:
+        if thunks:
+            self.reader.parallel([_warm(t) for t in thunks])
+
+    def _config_and_vpc(self) -> tuple[NetworkConfig | None, str | None]:
+        try:
+            config = self.network
+            if not config or not config.subnet_ids:
+                return config, None
+            return config, str(self.subnet(config.subnet_ids[0])["VpcId"])
+        except ReadError:
+            return None, None
+
+    def _network_reads(self) -> list[Thunk]:
+        config, vpc = self._config_and_vpc()
+        out: list[Thunk] = []
+        if config and config.security_group_ids:
+            out.append(partial(self.security_groups, config.security_group_ids))
+        if vpc:
+            out += [
+                partial(self.vpc_route_tables, vpc),
+                partial(self.vpc_endpoints, vpc),
+                partial(self.vpc_subnets, vpc),
+                partial(self.vpc_network_acls, vpc),
+                partial(self.vpc_attribute, vpc, "enableDnsSupport"),
+                partial(self.vpc_attribute, vpc, "enableDnsHostnames"),
+            ]
+        elif config:
+            out += [partial(self.network_acl_for, s) for s in config.subnet_ids]
+        return out
+
+    def _roles(self) -> list[str]:
+        return [r for r in (self.execution_role_arn, self.task_role_arn) if r]
+
+    def _definition_reads(self, reads: Collection[str] | None) -> list[Thunk]:
+        try:
+            self.task_definition  # noqa: B018 - read by wave 1; raises when it could not be
+        except ReadError:
+            return []
+        out: list[Thunk] = []
+        for role in self._roles():
+            name = role.rsplit("/", 1)[-1]
+            if _wants(reads, "iam:GetRole"):
+                out.append(partial(self.role, role))
+            if _wants(reads, "iam:ListAttachedRolePolicies"):
+                out.append(partial(self.attached_policy_arns, role))
+            if _wants(reads, "iam:ListRolePolicies"):
+                out.append(partial(self.inline_policy_names, name))
+        for secret in self.secret_refs():
+            if secret.store == "ssm" and _wants(reads, "ssm:DescribeParameters"):
+                out.append(partial(self.parameter_metadata, secret))
+            if secret.store == "secretsmanager":
+                if _wants(reads, "secretsmanager:DescribeSecret"):
+                    out.append(partial(self.secret_metadata, secret))
+                if _wants(reads, "secretsmanager:GetResourcePolicy"):
+                    out.append(partial(self.secret_policy, secret.lookup, secret.region))
+        if _wants(reads, "logs:DescribeLogGroups"):
+            for _, options in self.log_configs():
+                group = str(options.get("awslogs-group", ""))
+                if group:
+                    region = str(options.get("awslogs-region") or self.region)
+                    out.append(partial(self.log_groups, group, region))
+        for _, _, image in self.images():
+            if not (isinstance(image, ImageRef) and image.is_ecr):
+                continue
+            ref = image
+            if _wants(reads, "ecr:DescribeRepositories"):
+                out.append(partial(self.repository, ref))
+            if _wants(reads, "ecr:DescribeImages"):
+                out.append(partial(self.image_metadata, ref))
+            if _wants(reads, "ecr:GetRepositoryPolicy"):
+                out.append(partial(self.repository_policy, ref))
+            if _wants(reads, "ecr:BatchGetImage"):
+                out.append(partial(self.manifest_platforms, ref))
+        if _wants(reads, "cloudtrail:LookupEvents"):
+            first = self._watched_first()
+            if first:
+                out.append(partial(self.recent_changes, first))
+        if _wants(reads, "elasticfilesystem:DescribeFileSystems"):
+            for volume in self.efs_volumes():
+                fs_id = str((volume.get("efsVolumeConfiguration") or {}).get("fileSystemId", ""))
+                if fs_id:
+                    out += [
+                        partial(self.efs_file_system, fs_id),
+                        partial(self.efs_mount_targets, fs_id),
+                        partial(self.efs_file_system_policy, fs_id),
+                    ]
+        return out
+
+    def _watched_first(self) -> str | None:
+        """The first resource the what-changed check asks CloudTrail about, when it is known
+        without the network (its route table comes after): the execution role, else the family.
+        Only one is asked early: where CloudTrail is not available, one refusal is enough."""
+        if self.network_mode == "awsvpc":
+            return None
+        if self.execution_role_arn:
+            return self.execution_role_arn.rsplit("/", 1)[-1]
+        family = str(self.task_definition.get("family") or "")
+        return family or None
+
+    def _second_reads(self, reads: Collection[str] | None) -> list[Thunk]:
+        out: list[Thunk] = []
+        for role in self._roles():
+            name = role.rsplit("/", 1)[-1]
+            if _wants(reads, "iam:GetPolicy"):
+                arns = _answer(partial(self.attached_policy_arns, role)) or []
+                out += [partial(self.policy, arn) for arn in arns]
+                boundary = (_answer(partial(self.role, role)) or {}).get("PermissionsBoundary")
+                if isinstance(boundary, Mapping) and boundary.get("PermissionsBoundaryArn"):
+                    out.append(partial(self.policy, str(boundary["PermissionsBoundaryArn"])))
+            if _wants(reads, "iam:GetRolePolicy"):
+                for policy_name in _answer(partial(self.inline_policy_names, name)) or []:
+                    out.append(partial(self.inline_policy, name, policy_name))
+        if _wants(reads, "kms:DescribeKey"):
+            for region, key in self._secret_keys():
+                out.append(partial(self.kms_key, key, region))
+        out += self._network_second_reads(reads)
+        for _, _, ref in self.images():
+            if not (isinstance(ref, ImageRef) and ref.is_ecr):
+                continue
+            if _wants(reads, "ecr:DescribeRepositories") and _missing(
+                partial(self.repository, ref), "RepositoryNotFoundException"
+            ):
+                out.append(partial(self.repositories, ref))
+            elif _wants(reads, "ecr:DescribeImages") and _missing(
+                partial(self.image_metadata, ref), "ImageNotFoundException"
+            ):
+                out.append(partial(self.repository_images, ref))
+        if _wants(reads, "cloudtrail:LookupEvents"):
+            first = self._watched_first()
+            if first is None:
+                names = self._watched()
+                if names:
+                    out.append(partial(self.recent_changes, names[0]))
+        return out
+
+    def _network_second_reads(self, reads: Collection[str] | None) -> list[Thunk]:
+        config, vpc = self._config_and_vpc()
+        if not vpc:
+            return []
+        out: list[Thunk] = []
+        tables = _answer(partial(self.vpc_route_tables, vpc)) or []
+        own = (
+            [_answer(partial(self.route_table_for, s)) for s in config.subnet_ids] if config else []
+        )
+
+        def targets(of: Sequence[Raw | None], prefix: str) -> list[str]:
+            return sorted(
+                {
+                    str(route[key])
+                    for table in of
+                    for route in (table or {}).get("Routes") or []
+                    for key in ("NatGatewayId", "GatewayId")
+                    if str(route.get(key) or "").startswith(prefix)
+                }
+            )
+
+        if _wants(reads, "ec2:DescribeNatGateways"):  # the NATs the task's own tables name
+            out += [partial(self.nat_gateway, t) for t in targets(own, "nat-")]
+        if _wants(reads, "ec2:DescribeInternetGateways"):  # any table's: a NAT's subnet's too
+            out += [partial(self.internet_gateway, t) for t in targets(tables, "igw-")]
+        if _wants(reads, "ec2:DescribeSecurityGroups"):
+            sets = {
+                tuple(sorted({str(g.get("GroupId")) for g in e.get("Groups") or []}))
+                for e in _answer(partial(self.vpc_endpoints, vpc)) or []
+            }
+            out += [partial(self.security_groups, list(ids)) for ids in sorted(sets) if ids]
+        if _wants(reads, "ec2:GetManagedPrefixListEntries"):
+            # S3's public ranges: a gateway endpoint's, and what a NAT path's egress must allow.
+            known = _answer(lambda: self.prefix_lists) is not None
+            lists = {self.s3_prefix_list_id() if known else None}
+            groups = (
+                _answer(partial(self.security_groups, config.security_group_ids))
+                if config
+                else None
+            )
+            for group in (groups or {}).values():
+                for perm in group.get("IpPermissionsEgress") or []:
+                    lists.update(
+                        str(p.get("PrefixListId")) for p in perm.get("PrefixListIds") or []
+                    )
+            out += [partial(self.prefix_list_cidrs, pl) for pl in sorted(x for x in lists if x)]
+        if _wants(reads, "ec2:DescribeVpcs"):
+            out.append(partial(self.vpc, vpc))
+        return out
+
+    def _third_reads(self, reads: Collection[str] | None) -> list[Thunk]:
+        out: list[Thunk] = []
+        if _wants(reads, "iam:GetPolicyVersion"):
+            arns: set[str] = set()
+            for role in self._roles():
+                arns.update(_answer(partial(self.attached_policy_arns, role)) or [])
+                boundary = (_answer(partial(self.role, role)) or {}).get("PermissionsBoundary")
+                if isinstance(boundary, Mapping) and boundary.get("PermissionsBoundaryArn"):
+                    arns.add(str(boundary["PermissionsBoundaryArn"]))
+            out += [partial(self.managed_policy_document, arn) for arn in sorted(arns)]
+        if _wants(reads, "kms:DescribeKey", "kms:GetKeyPolicy"):
+            for region, key in self._secret_keys():
+                meta = _answer(partial(self.kms_key, key, region)) or {}
+                arn = meta.get("Arn")
+                if not arn or meta.get("KeyManager") == "AWS":
+                    continue
+                if _wants(reads, "kms:DescribeKey") and arn != key:
+                    out.append(partial(self.kms_key, str(arn), region))
+                if _wants(reads, "kms:GetKeyPolicy"):
+                    out.append(partial(self.key_policy, str(arn), region))
+        if _wants(reads, "ec2:DescribeDhcpOptions"):
+            _, vpc = self._config_and_vpc()
+            dhcp = (
+                str((_answer(partial(self.vpc, vpc)) or {}).get("DhcpOptionsId") or "")
+                if vpc
+                else ""
+            )
+            if dhcp and dhcp != "default":
+                out.append(partial(self.dhcp_options, dhcp))
+        if _wants(reads, "cloudtrail:LookupEvents"):
+            names = self._watched()
+            # Only where CloudTrail answered the first question: one refusal is enough.
+            if names and _answer(partial(self.recent_changes, names[0])) is not None:
+                out += [partial(self.recent_changes, n) for n in names[1:]]
+        return out
+
+    def _watched(self) -> list[str]:
+        """What the what-changed check asks CloudTrail about, in its order: the route table,
+        the security groups, the execution role, the task definition family."""
+        out: list[str] = []
+        config, _ = self._config_and_vpc()
         if config and config.subnet_ids:
-            # In the same batch, not after it: one stuck read must not hold up the others.
-            first = config.subnet_ids[0]
+            table = _answer(partial(self.route_table_for, config.subnet_ids[0]))
+            if table is None:
+                return []
+            out.append(str(table.get("RouteTableId")))
+            out += list(config.security_group_ids)
+        if self.execution_role_arn:
+            out.append(self.execution_role_arn.rsplit("/", 1)[-1])
+        family = str(self.task_definition.get("family") or "")
+        if family:
+            out.append(family)
+        return out
 
-            def vpc() -> str:
-                return str(self.subnet(first)["VpcId"])
+    def _secret_keys(self) -> list[tuple[str, str]]:
+        """(region, key id as the secret names it) of the customer keys the secrets name."""
+        keys: set[tuple[str, str]] = set()
+        for ref in self.secret_refs():
+            if ref.store == "ssm":
+                meta = _answer(partial(self.parameter_metadata, ref)) or {}
+                key = meta.get("KeyId")
+            else:
+                meta = _answer(partial(self.secret_metadata, ref)) or {}
+                key = meta.get("KmsKeyId")
+            if isinstance(key, str) and key and not key.startswith("alias/aws/"):
+                keys.add((ref.region, key))
+        return sorted(keys)
 
-            thunks.append(lambda: self.vpc_endpoints(vpc()))
-            thunks.append(lambda: self.vpc_attribute(vpc(), "enableDnsSupport"))
-            thunks.append(lambda: self.vpc_attribute(vpc(), "enableDnsHostnames"))
-        self.reader.parallel(thunks)
+    # -- first and later reads of what the task definition names -------------------------------
+    def parameter_metadata(self, ref: SecretRef) -> Raw | None:
+        """An SSM parameter's metadata (DescribeParameters, never its value); None if absent."""
+        found = self.reader.call(
+            "ssm",
+            "DescribeParameters",
+            region=ref.region,
+            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [ref.lookup]}],
+        ).get("Parameters", [])
+        return found[0] if found else None
+
+    def secret_metadata(self, ref: SecretRef) -> Raw:
+        """A Secrets Manager secret's metadata (DescribeSecret, never its value)."""
+        return self.reader.call(
+            "secretsmanager", "DescribeSecret", region=ref.region, SecretId=ref.lookup
+        )
+
+    def kms_key(self, key: str, region: str | None = None) -> Raw:
+        """A KMS key's metadata (DescribeKey) by id, ARN or alias."""
+        meta: Raw = _field(
+            self.reader.call("kms", "DescribeKey", region=region or self.region, KeyId=key),
+            "KeyMetadata",
+            "kms:DescribeKey",
+        )
+        return meta
+
+    def log_groups(self, group: str, region: str | None = None) -> list[Raw]:
+        """The log groups whose names start with `group`."""
+        return list(
+            self.reader.pages(
+                "logs",
+                "DescribeLogGroups",
+                "logGroups",
+                region=region or self.region,
+                logGroupNamePrefix=group,
+            )
+        )
+
+    def repository(self, ref: ImageRef) -> Raw | None:
+        """The image's ECR repository (raises ApiError RepositoryNotFoundException if absent)."""
+        repos = self.reader.call(
+            "ecr",
+            "DescribeRepositories",
+            region=ref.ecr_region,
+            registryId=ref.ecr_account,
+            repositoryNames=[ref.repository],
+        ).get("repositories", [])
+        return repos[0] if repos else None
+
+    def repositories(self, ref: ImageRef) -> list[Raw]:
+        """Every repository of the image's registry (for "did you mean")."""
+        return list(
+            self.reader.pages(
+                "ecr",
+                "DescribeRepositories",
+                "repositories",
+                region=ref.ecr_region,
+                registryId=ref.ecr_account,
+            )
+        )
+
+    def image_metadata(self, ref: ImageRef) -> Raw:
+        """The image's tag or digest in its repository (raises ImageNotFoundException)."""
+        image_id = {"imageDigest": ref.digest} if ref.digest else {"imageTag": ref.reference}
+        return self.reader.call(
+            "ecr",
+            "DescribeImages",
+            region=ref.ecr_region,
+            registryId=ref.ecr_account,
+            repositoryName=ref.repository,
+            imageIds=[image_id],
+        )
+
+    def repository_images(self, ref: ImageRef) -> list[Raw]:
+        """Every image of the repository (for "its most recent tags are")."""
+        return list(
+            self.reader.pages(
+                "ecr",
+                "DescribeImages",
+                "imageDetails",
+                region=ref.ecr_region,
+                registryId=ref.ecr_account,
+                repositoryName=ref.repository,
+            )
+        )
+
+    def vpc(self, vpc_id: str) -> Raw | None:
+        """The VPC (its DHCP options set)."""
+        vpcs = self.reader.call("ec2", "DescribeVpcs", region=self.region, VpcIds=[vpc_id]).get(
+            "Vpcs", []
+        )
+        return vpcs[0] if vpcs else None
+
+    def dhcp_options(self, dhcp_id: str) -> Raw | None:
+        """A DHCP options set (custom DNS servers)."""
+        options = self.reader.call(
+            "ec2", "DescribeDhcpOptions", region=self.region, DhcpOptionsIds=[dhcp_id]
+        ).get("DhcpOptions", [])
+        return options[0] if options else None
 
     # -- IAM --------------------------------------------------------------------------------
     def role(self, role_arn: str) -> Raw:
@@ -544,6 +1047,24 @@ class TaskSnapshot:
             )
             result.append((f"inline:{name}/{policy_name}", document))
         return result
+
+    def inline_policy_names(self, role_name: str) -> list[str]:
+        """Names of the role's inline policies."""
+        return [
+            str(n)
+            for n in self.reader.pages("iam", "ListRolePolicies", "PolicyNames", RoleName=role_name)
+        ]
+
+    def policy(self, policy_arn: str) -> Raw:
+        """A managed policy's metadata (GetPolicy: its default version id)."""
+        policy: Raw = _field(
+            self.reader.call("iam", "GetPolicy", PolicyArn=policy_arn), "Policy", "iam:GetPolicy"
+        )
+        return policy
+
+    def inline_policy(self, role_name: str, policy_name: str) -> Raw:
+        """One inline policy of a role (GetRolePolicy)."""
+        return self.reader.call("iam", "GetRolePolicy", RoleName=role_name, PolicyName=policy_name)
 
     def attached_policy_arns(self, role_arn: str) -> list[str]:
         """ARNs of the managed policies attached to the role."""

@@ -29,6 +29,7 @@ from botocore.parsers import ResponseParserError
 
 from ecsdoctor.aws.operations import is_allowed, permission_name
 from ecsdoctor.aws.rate import RateLimit
+from ecsdoctor.aws.rounds import RoundClock
 from ecsdoctor.errors import (
     ApiError,
     AwsSetupError,
@@ -47,6 +48,9 @@ DEADLINE_ENV = "ECSDOCTOR_DEADLINE"  # overrides DEFAULT_DEADLINE for live reade
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 CALL_LIMIT = 30.0  # seconds one call may take, retries included: 5 attempts fit with backoff
 CALL_TIMED_OUT = "CallTimedOut"
+# Requests in flight at once: a task diagnosis' widest wave of independent reads is about 20
+# (ecsdoctor.snapshot), and each wave should cost one round trip, not three.
+MAX_WORKERS = 24
 
 DENIED_CODES = frozenset(
     {
@@ -255,6 +259,8 @@ class _Ticket(Generic[T]):
         self.result: T | None = None
         self.error: BaseException | None = None
         self.attempts = 0  # requests sent for it, retries included
+        self.round = 0  # its sequential round (ecsdoctor.aws.rounds), counted once it is sent
+        self.sent = False
         self._slots = slots
         self._held = True
         self._lock = threading.Lock()
@@ -286,7 +292,7 @@ class AwsReader:
         *,
         region: str | None = None,
         endpoint_url: str | None = None,
-        max_workers: int = 8,
+        max_workers: int = MAX_WORKERS,
         connect_timeout: float = 5.0,
         read_timeout: float = 15.0,
         max_attempts: int = 5,
@@ -326,11 +332,15 @@ class AwsReader:
         )
         # The client-side bound on requests in flight, whichever thread sends them.
         self._slots = threading.BoundedSemaphore(self.max_workers)
+        # Threads for `parallel` called from a worker (a service's task runs, each with waves).
+        self._spare = threading.BoundedSemaphore(4 * self.max_workers)
         self._clients: dict[tuple[str, str], Any] = {}
         self._client_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._memo: dict[tuple[str, ...], Future[Any]] = {}
+        self._memo_rounds: dict[tuple[str, ...], int] = {}  # the round each answer came in
         self._memo_lock = threading.Lock()
+        self.clock = RoundClock()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._local = threading.local()
@@ -380,6 +390,9 @@ class AwsReader:
             raise self._deadline_error(permission)
         with self._count_lock:
             self.api_calls += 1
+        if ticket is not None and not ticket.sent:
+            ticket.sent = True
+            self.clock.sent(ticket.round)
 
     def _paced(self) -> bool:
         """Wait for the rate cap's next token; False if it would only come after the deadline."""
@@ -436,8 +449,12 @@ class AwsReader:
                 ticket.release()
                 ticket.done.set()
 
+        ticket.round = self.clock.next_round()
         threading.Thread(target=run, name="ecsdoctor-call", daemon=True).start()
-        if not ticket.done.wait(max(0.0, limit - (time.monotonic() - started))):
+        waited = ticket.done.wait(max(0.0, limit - (time.monotonic() - started)))
+        if ticket.sent:  # a last empty page asks nothing: no round
+            self.clock.seen(ticket.round)
+        if not waited:
             ticket.abandon()
             raise self._gave_up(permission, code, limit)
         if ticket.error is not None:
@@ -529,16 +546,28 @@ class AwsReader:
                 self._memo[key] = future
         if owner:
             try:
-                future.set_result(compute())
+                answer = compute()
             except Exception as exc:
+                self._memo_rounds[key] = self.clock.depth()
                 future.set_exception(exc)
             except BaseException:
                 with self._memo_lock:  # an interrupt is not an answer; let a retry ask again
                     self._memo.pop(key, None)
                 future.cancel()
                 raise
-        # Copies, so a caller that edits a response cannot change what the next caller sees.
-        return copy.deepcopy(future.result())
+            else:
+                self._memo_rounds[key] = self.clock.depth()
+                future.set_result(answer)
+        try:
+            # Copies, so a caller that edits a response cannot change what the next caller sees.
+            return copy.deepcopy(future.result())
+        finally:
+            self.clock.seen(self._memo_rounds.get(key, 0))
+
+    @property
+    def rounds(self) -> int:
+        """Sequential rounds of requests so far (see `ecsdoctor.aws.rounds`)."""
+        return self.clock.rounds
 
     @property
     def account(self) -> str | None:
@@ -554,19 +583,67 @@ class AwsReader:
     def parallel(self, thunks: Sequence[Callable[[], T]]) -> list[T | ReadError]:
         """Run independent reads concurrently; a ReadError becomes that item, others propagate.
 
-        Called from inside a worker, the thunks run in line: waiting on the same bounded pool
-        from one of its own threads could deadlock.
+        Called from inside a worker, the thunks run on threads of their own (waiting on the same
+        bounded pool from one of its own threads could deadlock), as many as a spare budget
+        allows and the rest in line; requests stay bounded by the same slots either way.
         """
-        if getattr(self._local, "in_worker", False) or len(thunks) <= 1:
+        if len(thunks) <= 1:
             return [self._capture(thunk) for thunk in thunks]
+        depth = self.clock.depth()
+        if getattr(self._local, "in_worker", False):
+            return self._nested(thunks, depth)
         pool = self._executor()
-        futures = [pool.submit(self._in_worker, thunk) for thunk in thunks]
-        return [future.result() for future in futures]
+        futures = [pool.submit(self._in_worker, thunk, depth) for thunk in thunks]
+        results: list[T | ReadError] = []
+        for future in futures:
+            result, reached = future.result()
+            self.clock.seen(reached)
+            results.append(result)
+        return results
 
-    def _in_worker(self, thunk: Callable[[], T]) -> T | ReadError:
+    def _nested(self, thunks: Sequence[Callable[[], T]], depth: int) -> list[T | ReadError]:
+        """`parallel` from a worker: the last item in line, the others on spare threads."""
+        outcomes: list[tuple[T | ReadError, int] | BaseException | None] = [None] * len(thunks)
+
+        def run(index: int) -> None:
+            try:
+                outcomes[index] = self._in_worker(thunks[index], depth)
+            except BaseException as exc:  # handed to the waiting caller
+                outcomes[index] = exc
+            finally:
+                self._spare.release()
+
+        threads: list[threading.Thread] = []
+        for index in range(len(thunks) - 1):
+            if not self._spare.acquire(blocking=False):
+                break
+            thread = threading.Thread(target=run, args=(index,), name="ecsdoctor-nested")
+            thread.daemon = True
+            thread.start()
+            threads.append(thread)
+        inline = thunks[len(threads) :]
+        if len(inline) == 1:  # concurrent with the spawned ones: it starts at the caller's depth
+            last, reached = self.clock.forked(depth, lambda: self._capture(inline[0]))
+            tail: list[T | ReadError] = [last]
+        else:  # the budget ran out: these run one after the other, and count so
+            tail, reached = [self._capture(t) for t in inline], 0
+        for thread in threads:
+            thread.join()
+        spawned: list[T | ReadError] = []
+        for outcome in outcomes[: len(threads)]:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            assert outcome is not None
+            result, deepest = outcome
+            self.clock.seen(deepest)
+            spawned.append(result)
+        self.clock.seen(reached)
+        return [*spawned, *tail]
+
+    def _in_worker(self, thunk: Callable[[], T], depth: int) -> tuple[T | ReadError, int]:
         self._local.in_worker = True
         try:
-            return self._capture(thunk)
+            return self.clock.forked(depth, lambda: self._capture(thunk))
         finally:
             self._local.in_worker = False
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ecsdoctor.aws.protocol import Reader
+from ecsdoctor.aws.rounds import rounds_of
 from ecsdoctor.errors import (
     ApiError,
     CallDenied,
@@ -281,6 +282,11 @@ class RecordingReader:
         return self.inner.api_calls
 
     @property
+    def rounds(self) -> int:
+        """Sequential rounds of the inner reader's requests (0 when it does not count them)."""
+        return rounds_of(self.inner) or 0
+
+    @property
     def account(self) -> str | None:
         """The caller's account, remembered for the replay."""
         account = self.inner.account
@@ -375,6 +381,7 @@ class RecordingReader:
             "region": self.region,
             "account": clean(account) if account else None,
             "api_calls": self.api_calls,
+            "rounds": self.rounds,
             "masked_accounts": self.mask_accounts,
             "notes": {k: clean(v) for k, v in sorted(self.notes.items())},
             "entries": rows,
@@ -417,11 +424,13 @@ class ReplayReader:
         account: str | None = None,
         api_calls: int = 0,
         source: str = "recording",
+        rounds: int = 0,
     ) -> None:
         self._entries = {e.memo_key: e for e in entries}
         self._region = region
         self._account = account
         self._api_calls = api_calls
+        self._rounds = rounds
         self.source = source
         self.notes: dict[str, str] = {}  # what the recorded run noted (see RecordingReader.notes)
         self.missing: list[str] = []
@@ -474,6 +483,7 @@ class ReplayReader:
             account=str(account) if account else None,
             api_calls=int(data.get("api_calls") or 0),
             source=name,
+            rounds=int(data.get("rounds") or 0),
         )
         notes = data.get("notes") or {}
         if isinstance(notes, dict):
@@ -489,6 +499,11 @@ class ReplayReader:
     def api_calls(self) -> int:
         """The recorded run's request count (nothing is sent by a replay)."""
         return self._api_calls
+
+    @property
+    def rounds(self) -> int:
+        """The recorded run's sequential rounds of requests."""
+        return self._rounds
 
     @property
     def account(self) -> str | None:
