@@ -16,6 +16,7 @@ import boto3.session
 
 from ecsdoctor.arn import parse_task_ref
 from ecsdoctor.aws.protocol import Reader
+from ecsdoctor.aws.rounds import rounds_of
 from ecsdoctor.aws.session import reader_for
 from ecsdoctor.checks import AnyCheck, CheckContext, along, symptom_ids, task_checks
 from ecsdoctor.errors import ReadError
@@ -152,6 +153,7 @@ def diagnose_snapshot(
             facts=task_facts(snap),
             notes=tuple(notes),
             api_calls=snap.reader.api_calls,
+            rounds=rounds_of(snap.reader),
         ),
         kb,
     )

@@ -220,6 +220,7 @@ class Diagnosis:
     data_gaps: tuple[DataGap, ...] = ()
     hypotheses: tuple[Hypothesis, ...] = ()
     api_calls: int = 0
+    rounds: int | None = None  # sequential rounds of those requests (None: not counted)
     offline: bool = True
     failure_groups: tuple[FailureGroup, ...] = ()
     services: tuple[ServiceStatus, ...] = ()  # a cluster scan's services, unhealthy first

@@ -69,6 +69,7 @@ class Collected:
     failure_groups: tuple[FailureGroup, ...] = ()
     services: tuple[ServiceStatus, ...] = ()
     api_calls: int = 0
+    rounds: int | None = None
     offline: bool = False
 
 
@@ -396,6 +397,7 @@ def assemble(collected: Collected, kb: KnowledgeBase) -> Diagnosis:
         data_gaps=ranked.gaps,
         hypotheses=hypotheses_with_status(collected.matches, kb, collected.facts, ranked.statuses),
         api_calls=collected.api_calls,
+        rounds=collected.rounds,
         offline=False,
         notes=collected.notes,
         failure_groups=collected.failure_groups,

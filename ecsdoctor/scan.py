@@ -23,6 +23,7 @@ import boto3.session
 
 from ecsdoctor.arn import TaskRef, parse_arn, parse_cluster_name, parse_service_ref
 from ecsdoctor.aws.protocol import Reader
+from ecsdoctor.aws.rounds import rounds_of
 from ecsdoctor.aws.session import reader_for
 from ecsdoctor.checks import ServiceContext, along, service_checks, symptom_ids
 from ecsdoctor.diagnose import cluster_name, run_task_checks, task_facts
@@ -424,6 +425,7 @@ def diagnose_service(
             facts=run.facts,
             notes=tuple(run.notes),
             api_calls=aws.api_calls,
+            rounds=rounds_of(aws),
         ),
         kb,
     )
@@ -622,6 +624,7 @@ def scan_cluster(
             facts=facts,
             notes=tuple(notes),
             api_calls=aws.api_calls,
+            rounds=rounds_of(aws),
         ),
         kb,
     )

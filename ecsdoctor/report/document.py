@@ -81,6 +81,7 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
         "offline": diagnosis.offline,
         "notes": list(diagnosis.notes),
         "api_calls": diagnosis.api_calls,
+        "rounds": diagnosis.rounds,
     }
 
 

@@ -182,5 +182,6 @@ def render_text(diagnosis: Diagnosis, width: int | None = None) -> str:
     for note in diagnosis.notes:
         lines.extend(_wrap(f"note: {note}", "", width, "  "))
     if not diagnosis.offline:
-        lines.append(f"({diagnosis.api_calls} read-only AWS requests)")
+        rounds = "" if diagnosis.rounds is None else f" in {diagnosis.rounds} sequential rounds"
+        lines.append(f"({diagnosis.api_calls} read-only AWS requests{rounds})")
     return "\n".join(lines).rstrip() + "\n"
