@@ -241,6 +241,13 @@ _SDK_STATUS = regex.compile(r"^[│|\s]*status code: \d+, request id: [\w-]*\s*$
 def decoration(line: str) -> bool:
     """Whether a pasted line is only a deployment tool's framing around the error (skip it)."""
     stripped = line.strip()
+    if (
+        stripped
+        and stripped[0] not in "│╷╵|"
+        and not stripped[0].isdigit()
+        and not stripped.startswith(("with ", "on ", "status code: "))
+    ):
+        return False  # most lines: a message, decided without a pattern
     return _DECORATION.match(stripped) is not None or _SDK_STATUS.match(stripped) is not None
 
 
@@ -269,6 +276,20 @@ _TRACEBACK = regex.compile(r"^Traceback \(most recent call last\):$")
 _INDENT_TAB = 8
 
 
+def _progress(text: str) -> bool:
+    return text[:1] in ("-", "✔") and _PROGRESS.match(text) is not None
+
+
+def _error_head(text: str) -> bool:
+    folded = text.casefold()
+    return (
+        "rror" in folded
+        or "exception" in folded
+        or "resource handler" in folded
+        or "failed]" in folded
+    ) and (_ERROR_HEAD.search(text) is not None)
+
+
 def _indent(body: str) -> int:
     width = 0
     for char in body:
@@ -294,17 +315,18 @@ class _Block:
 
     def __init__(self, body: str) -> None:
         self.indent = _indent(body)
-        self.error = _ERROR_HEAD.search(body) is not None
+        self.error = _error_head(body)
         self.pieces = [body.strip()]
         self.size = len(self.pieces[0])
-        self.hard_wrapped = _PROGRESS.match(self.pieces[0]) is not None or (
-            "resource handler returned message" in body.casefold()
+        self.progress = _progress(self.pieces[0])
+        self.hard_wrapped = self.progress or "resource handler returned message" in body.casefold()
+        self.silent = self.pieces[0].startswith("Traceback") and (
+            _TRACEBACK.match(self.pieces[0]) is not None  # its frames are dropped
         )
-        self.silent = _TRACEBACK.match(self.pieces[0]) is not None  # frames are dropped
 
     def continues(self, body: str) -> bool:
         indent = _indent(body)
-        if self.size + len(body) > _BLOCK_LIMIT or _PROGRESS.match(body.strip()):
+        if self.size + len(body) > _BLOCK_LIMIT or _progress(body.strip()):
             return False
         if indent > self.indent:
             return True
@@ -315,19 +337,19 @@ class _Block:
         glue = (
             self.hard_wrapped
             and len(self.pieces[-1]) == COPILOT_WIDTH
-            and (len(self.pieces) > 1 or _PROGRESS.match(self.pieces[0]) is None)
+            and (len(self.pieces) > 1 or not self.progress)
         )
         if not glue:
             self.pieces.append(" ")
         self.pieces.append(piece)
         self.size += len(piece) + 1
-        self.error = self.error or _ERROR_HEAD.search(piece) is not None
+        self.error = self.error or _error_head(piece)
         self.hard_wrapped = (
             self.hard_wrapped or "resource handler returned message" in piece.casefold()
         )
 
     def text(self) -> str | None:
-        if self.silent or (len(self.pieces) == 1 and _PROGRESS.match(self.pieces[0])):
+        if self.silent or (len(self.pieces) == 1 and self.progress):
             return None  # a traceback's frames, or a progress line with nothing under it
         return "".join(self.pieces)
 
