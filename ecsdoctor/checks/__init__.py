@@ -3,6 +3,7 @@
 from ecsdoctor.checks import (
     changes,
     container,
+    deploy,
     deployment,
     efs,
     health,
@@ -43,6 +44,7 @@ __all__ = [
     "checks_in",
     "container",
     "declared_reads",
+    "deploy",
     "deployment",
     "efs",
     "health",

@@ -5,9 +5,16 @@ returned message: "..."`, CDK's and Copilot's renderings of it, Terraform's `Err
 Service (...): InvalidParameterException: ...`, or the AWS CLI's `An error occurred (...) when
 calling the CreateService operation: ...`. The wrapper says who called ECS, not what failed: it is
 reported next to the family, and the family is matched on the unwrapped message.
+
+Pasted blocks span lines: Terraform frames its error in a box (`│ Error: ...`, `│   with ...`) and
+the AWS SDK for Go v1 adds a `\tstatus code: 400, request id: ...` line; Copilot hard-wraps its
+CloudFormation events at 70 characters, mid-word. `paste_messages` puts each block back on one line
+so the wrapper and the ECS message inside it are read as one message.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
 
 import regex
 
@@ -48,10 +55,22 @@ _INNER: tuple[tuple[str, regex.Pattern[str]], ...] = (
         ),
     ),
     (
+        "terraform",
+        regex.compile(
+            r"\b(?:failed|error) (?:creating|updating|deleting|reading|registering|deregistering)"
+            r" (?:Amazon )?ECS [^:]*?(?:\([^)]*\))?: (?P<inner>\w+(?:Exception|Error): .+)",
+            _FLAGS,
+        ),
+    ),
+    (
         "cloudformation",
         regex.compile(
             r"Invalid request provided: (?:\w+ (?:error|Invalid Request): )?(?P<inner>.+)", _FLAGS
         ),
+    ),
+    (
+        "cloudformation",
+        regex.compile(r"of type AWS::[\w:]+ failed with message: (?P<inner>.+)", _FLAGS),
     ),
     (
         "aws-cli",
@@ -75,6 +94,12 @@ _PRINTED_BY: tuple[tuple[str, regex.Pattern[str]], ...] = (
             r"\|\s*(?:CREATE|UPDATE|DELETE|ROLLBACK)_\w*FAILED\s*\|\s*(?:AWS|Custom)::|❌|DeploymentError: "
             r"Resource updates failed",
             _FLAGS,
+        ),
+    ),
+    (
+        "pulumi",
+        regex.compile(
+            r"\baws:ecs(?:/\w+)?:\w+\b|urn:pulumi:|\bpulumi\b|sdk-v2/provider2\.go", _FLAGS
         ),
     ),
     (
@@ -110,6 +135,13 @@ _MARKERS = (
     "✘",
     "copilot",
     "an ecs service to run",
+    "failed with message",
+    "failed creating ecs",
+    "failed updating ecs",
+    "error creating ecs",
+    "error updating ecs",
+    "aws:ecs",
+    "pulumi",
 )
 
 
@@ -123,7 +155,13 @@ def _maybe_wrapped(folded: str) -> bool:
 
 
 def unwrap(text: str) -> tuple[str, str | None]:
-    """(the ECS message, the tool that wrapped it or None); unwrapped text is returned as is."""
+    """(the ECS message, the tool that wrapped it or None); unwrapped text is returned as is.
+
+    A multi-line paste (a Terraform box, a Copilot event wrapped at 70 columns) is first put
+    back on one line per message: the message returned is then that rejoined text.
+    """
+    if "\n" in text:
+        text = "\n".join(paste_messages(text.splitlines()))
     folded = text.casefold()
     if not _maybe_wrapped(folded):
         return text, None
@@ -135,10 +173,15 @@ def unwrap(text: str) -> tuple[str, str | None]:
         if wrapper == "cloudformation":
             inner = _cloudformation_inner(inner)
             wrapper = _printed_by(text) or wrapper
-        elif wrapper == "aws-cli" and hit.group("code") not in inner.split(":", 1)[0]:
-            inner = f"{hit.group('code')}: {inner}"
+        elif wrapper == "aws-cli":
+            if hit.group("code") not in inner.split(":", 1)[0]:
+                inner = f"{hit.group('code')}: {inner}"
+            wrapper = "boto3" if "botocore" in folded else wrapper
         elif wrapper == "aws-sdk":
             wrapper = "terraform" if "error: " in folded else wrapper
+        if wrapper in ("terraform", "aws-sdk"):
+            # Pulumi's AWS provider is Terraform's, bridged: same error text, other tool
+            wrapper = "pulumi" if _PULUMI.search(text, timeout=0.25) else wrapper
         inner = _unwrap_again(inner)
         return inner, wrapper
     if "(service: amazon" in folded:
@@ -174,6 +217,9 @@ def _cloudformation_inner(inner: str) -> str:
     return inner
 
 
+_PULUMI = next(pattern for name, pattern in _PRINTED_BY if name == "pulumi")
+
+
 def _printed_by(text: str) -> str | None:
     for name, pattern in _PRINTED_BY:
         if pattern.search(text, timeout=0.25):
@@ -188,11 +234,147 @@ _DECORATION = regex.compile(
     r"^[│╷╵|\s]*(?:$|with [\w-]+(?:\[[^\]]*\])?(?:\.[\w-]+(?:\[[^\]]*\])?)+,$|"
     r"on \S+ line \d+(?:, in \w+ \"[^\"]*\" \"[^\"]*\")?:$|\d+: )"
 )
+#: The AWS SDK for Go v1's second line of every error (kept when joined to its error line).
+_SDK_STATUS = regex.compile(r"^[│|\s]*status code: \d+, request id: [\w-]*\s*$")
 
 
 def decoration(line: str) -> bool:
     """Whether a pasted line is only a deployment tool's framing around the error (skip it)."""
-    return _DECORATION.match(line.strip()) is not None
+    stripped = line.strip()
+    if (
+        stripped
+        and stripped[0] not in "│╷╵|"
+        and not stripped[0].isdigit()
+        and not stripped.startswith(("with ", "on ", "status code: "))
+    ):
+        return False  # most lines: a message, decided without a pattern
+    return _DECORATION.match(stripped) is not None or _SDK_STATUS.match(stripped) is not None
 
 
-__all__ = ["decoration", "unwrap"]
+#: Copilot's hard wrap: CloudFormation event reasons are cut every 70 characters, mid-word.
+COPILOT_WIDTH = 70
+#: A joined block longer than this is passed on and a new one started (memory stays flat).
+_BLOCK_LIMIT = 4096
+#: A line that opens an error block: the lines after it at the same indentation continue it.
+_ERROR_HEAD = regex.compile(
+    r"\bError:|\berror:|Exception:|operation error |Resource handler returned message|"
+    r"An error occurred \(|\[(?:create|update|delete)[\w ]* failed\]",
+)
+#: A line that starts a message of its own, never the continuation of the one before.
+_MESSAGE_START = regex.compile(
+    r"^(?:[-*•✘✔❌]\s*)?(?:Error:|error:|Warning:|Resource handler returned message|"
+    r"An error occurred|\(?[Ss]ervice |\w+(?:Error|Exception)\b|Task failed|Essential container|"
+    r"\d{1,2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}|[A-Za-z][\w-]* \| )"
+)
+#: Copilot's progress lines (`- An ECS service ... [create complete] [12.3s]`, `✔ Proposing ...`):
+#: alone they say nothing; above an indented error they name the tool and the resource.
+_PROGRESS = regex.compile(
+    r"^(?:[-✔]\s.*\[(?:[\w ]*complete|not started|[\w ]*in progress)\](?:\s+\[[\d.]+s\])?|✔ .*)$"
+)
+#: A Python traceback's header: the indented frames under it are framing, not messages.
+_TRACEBACK = regex.compile(r"^Traceback \(most recent call last\):$")
+_INDENT_TAB = 8
+
+
+def _progress(text: str) -> bool:
+    return text[:1] in ("-", "✔") and _PROGRESS.match(text) is not None
+
+
+def _error_head(text: str) -> bool:
+    folded = text.casefold()
+    return (
+        "rror" in folded
+        or "exception" in folded
+        or "resource handler" in folded
+        or "failed]" in folded
+    ) and (_ERROR_HEAD.search(text) is not None)
+
+
+def _indent(body: str) -> int:
+    width = 0
+    for char in body:
+        if char == " ":
+            width += 1
+        elif char == "\t":
+            width += _INDENT_TAB
+        else:
+            break
+    return width
+
+
+def _body(line: str) -> str:
+    """The line without Terraform's left rule (`│ `) and trailing padding."""
+    line = line.rstrip()
+    if line.startswith("│"):
+        line = line[2:] if line[1:2] == " " else line[1:]
+    return line
+
+
+class _Block:
+    """One message being rejoined from its lines."""
+
+    def __init__(self, body: str) -> None:
+        self.indent = _indent(body)
+        self.error = _error_head(body)
+        self.pieces = [body.strip()]
+        self.size = len(self.pieces[0])
+        self.progress = _progress(self.pieces[0])
+        self.hard_wrapped = self.progress or "resource handler returned message" in body.casefold()
+        self.silent = self.pieces[0].startswith("Traceback") and (
+            _TRACEBACK.match(self.pieces[0]) is not None  # its frames are dropped
+        )
+
+    def continues(self, body: str) -> bool:
+        indent = _indent(body)
+        if self.size + len(body) > _BLOCK_LIMIT or _progress(body.strip()):
+            return False
+        if indent > self.indent:
+            return True
+        return self.error and indent == self.indent and _MESSAGE_START.match(body.lstrip()) is None
+
+    def add(self, body: str) -> None:
+        piece = body.strip()
+        glue = (
+            self.hard_wrapped
+            and len(self.pieces[-1]) == COPILOT_WIDTH
+            and (len(self.pieces) > 1 or not self.progress)
+        )
+        if not glue:
+            self.pieces.append(" ")
+        self.pieces.append(piece)
+        self.size += len(piece) + 1
+        self.error = self.error or _error_head(piece)
+        self.hard_wrapped = (
+            self.hard_wrapped or "resource handler returned message" in piece.casefold()
+        )
+
+    def text(self) -> str | None:
+        if self.silent or (len(self.pieces) == 1 and self.progress):
+            return None  # a traceback's frames, or a progress line with nothing under it
+        return "".join(self.pieces)
+
+
+def paste_messages(lines: Iterable[str]) -> Iterator[str]:
+    """The messages of a pasted block, one per item: framing dropped, wrapped lines rejoined.
+
+    Lazy and bounded: each message is yielded when the next one starts, so a long log streams.
+    """
+    block: _Block | None = None
+    for line in lines:
+        body = _body(line)
+        if decoration(line) and not (block is not None and _SDK_STATUS.match(line.strip())):
+            if block is not None and (text := block.text()) is not None:
+                yield text
+            block = None
+            continue
+        if block is not None and block.continues(body):
+            block.add(body)
+            continue
+        if block is not None and (text := block.text()) is not None:
+            yield text
+        block = _Block(body)
+    if block is not None and (text := block.text()) is not None:
+        yield text
+
+
+__all__ = ["decoration", "paste_messages", "unwrap"]

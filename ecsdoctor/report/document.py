@@ -1,6 +1,8 @@
 """The `ecsdoctor.diagnosis/v1` JSON document (DESIGN.md): add fields, never rename or remove.
 
 `commands` (added) lists the shell commands of a remediation, one string each, ready to run.
+`matches[].wrapper` (added) names the tool whose error text carried the message (terraform,
+cloudformation, cdk, copilot, pulumi, aws-cli, boto3, ...), or null: as `explain --json` does.
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ def _match(match: Match) -> dict[str, Any]:
         "signal": match.signal,
         "captures": dict(match.captures),
         "severity": match.severity.value,
+        "wrapper": match.wrapper,
     }
 
 

@@ -176,7 +176,8 @@ def render_text(diagnosis: Diagnosis, width: int | None = None) -> str:
     for index, signal in enumerate(diagnosis.signals):
         where = f" ({signal.container})" if signal.container else ""
         match = matched.get(index)
-        tag = f" -> {match.entry}" if match else " -> (not recognised)"
+        via = f" (reported through {match.wrapper})" if match and match.wrapper else ""
+        tag = f" -> {match.entry}{via}" if match else " -> (not recognised)"
         text = f"- [{signal.source.value}{where}] {signal.text}{tag}"
         lines.extend(_wrap(text, "  ", width, "    "))
     for note in diagnosis.notes:
