@@ -99,7 +99,7 @@ def explain_command(
         iter_explanations,
     )
     from ecsdoctor.ingest import iter_messages, parse_lines, read_source
-    from ecsdoctor.kb.unwrap import decoration
+    from ecsdoctor.kb.unwrap import paste_messages
     from ecsdoctor.pipeline import load_knowledge
     from ecsdoctor.redaction import scrub, scrub_value
 
@@ -108,7 +108,7 @@ def explain_command(
     if as_jsonl:
         # Streamed: results are written as they are made, memory stays flat.
         lines = sys.stdin if from_stdin else (messages or [])
-        stream = iter_explanations((ln for ln in lines if not decoration(ln)), kb, "input")
+        stream = iter_explanations(paste_messages(lines), kb, "input")
         recognised = True
         for e in stream:
             recognised = recognised and e.entry is not None
@@ -116,8 +116,7 @@ def explain_command(
         return 0 if recognised else 1
     if from_stdin:
         text = read_source("-")
-        kept = [line for line in text.splitlines() if not decoration(line)]
-        signals = list(parse_lines(kept, "standard input").signals)
+        signals = list(parse_lines(paste_messages(text.splitlines()), "standard input").signals)
     else:
         signals = list(iter_messages(messages or []))
     explanations = explain_signals(signals, kb)

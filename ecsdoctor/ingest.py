@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ecsdoctor.errors import InputError
+from ecsdoctor.kb.unwrap import paste_messages
 from ecsdoctor.models import Signal, SignalSource
 from ecsdoctor.redaction import redact
 
@@ -99,10 +100,10 @@ def parse_document(text: str, name: str = "input") -> Document:
         raise InputError(f"{name}: empty, expected a JSON document or messages")
     if stripped[0] in "{[":
         return _parse_json(stripped, name)
-    return parse_lines(stripped.splitlines(), name)
+    return parse_lines(paste_messages(stripped.splitlines()), name)
 
 
-def parse_lines(lines: Sequence[str], name: str = "input") -> Document:
+def parse_lines(lines: Iterable[str], name: str = "input") -> Document:
     """Plain text: one message per non-blank line."""
     signals: list[Signal] = []
     for number, line in enumerate(lines, start=1):

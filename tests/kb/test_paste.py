@@ -257,14 +257,6 @@ def test_offline_diagnosis_document_and_text_name_the_wrapper(kb: KnowledgeBase)
     assert "(reported through terraform)" in render_text(diagnosis)
 
 
-#: The CLI reads standard input (`explain -`) and text files (`diagnose --events`) line by line
-#: until ecsdoctor/cli.py and ecsdoctor/ingest.py.parse_document use paste_messages (lead edit):
-#: strict, so these fail loudly once they pass and the marker must go.
-PENDING = pytest.mark.xfail(
-    strict=True, reason="cli.py/ingest.py do not call paste_messages yet (lead edit)"
-)
-
-
 def _explain_stdin(block: str) -> tuple[int, list[tuple[str, str]]]:
     result = CliRunner().invoke(app, ["explain", "--json", "-"], input=block + "\n")
     return result.exit_code, [(d["entry"], d["wrapper"]) for d in json.loads(result.stdout)]
@@ -277,7 +269,6 @@ def test_explain_reads_a_terraform_box_on_standard_input(
     assert _explain_stdin(block) == (0, [(entry, wrapper)])
 
 
-@PENDING
 @pytest.mark.parametrize(("block", "wrapper", "entry"), BLOCKS[2:7], ids=IDS[2:7])
 def test_explain_reads_a_wrapped_block_on_standard_input(
     block: str, wrapper: str, entry: str
@@ -285,7 +276,6 @@ def test_explain_reads_a_wrapped_block_on_standard_input(
     assert _explain_stdin(block) == (0, [(entry, wrapper)])
 
 
-@PENDING
 def test_diagnose_events_reads_a_pasted_block_from_a_text_file(tmp_path: Path) -> None:
     path = tmp_path / "apply.txt"
     path.write_text(TERRAFORM_BOX + "\n", encoding="utf-8")
