@@ -95,6 +95,18 @@ def max_rps(explicit: float | None = None) -> float | None:
     return None if value == 0 or math.isinf(value) else value
 
 
+#: Actions whose own documented quota is far below the account-wide ECS rates: each gets a bucket
+#: of its own next to the reader's, so a wave of them is paced instead of throttled and retried.
+#: LookupEvents: "limited to two per second, per account, per Region"
+#: (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html).
+OPERATION_RATES: dict[str, float] = {"cloudtrail:LookupEvents": 2.0}
+
+
+def operation_limits() -> dict[str, RateLimit]:
+    """One bucket per action of OPERATION_RATES, bursting to its documented rate."""
+    return {action: RateLimit(rps, rps) for action, rps in OPERATION_RATES.items()}
+
+
 def rate_limit(rps: float | None) -> RateLimit | None:
     """The bucket for a cap of `rps` (None: uncapped), bursting up to one diagnosis."""
     if rps is None:
@@ -102,4 +114,13 @@ def rate_limit(rps: float | None) -> RateLimit | None:
     return RateLimit(rps, max(DEFAULT_BURST, rps))
 
 
-__all__ = ["DEFAULT_BURST", "DEFAULT_MAX_RPS", "MAX_RPS_ENV", "RateLimit", "max_rps", "rate_limit"]
+__all__ = [
+    "DEFAULT_BURST",
+    "DEFAULT_MAX_RPS",
+    "MAX_RPS_ENV",
+    "OPERATION_RATES",
+    "RateLimit",
+    "max_rps",
+    "operation_limits",
+    "rate_limit",
+]

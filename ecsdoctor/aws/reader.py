@@ -13,7 +13,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from types import TracebackType
@@ -28,7 +28,7 @@ from botocore.exceptions import NoCredentialsError
 from botocore.parsers import ResponseParserError
 
 from ecsdoctor.aws.operations import is_allowed, permission_name
-from ecsdoctor.aws.rate import RateLimit
+from ecsdoctor.aws.rate import RateLimit, operation_limits
 from ecsdoctor.aws.rounds import RoundClock
 from ecsdoctor.errors import (
     ApiError,
@@ -299,10 +299,12 @@ class AwsReader:
         call_limit: float | None = None,
         deadline: float | None = DEFAULT_DEADLINE,
         rate: RateLimit | None = None,
+        action_rates: Mapping[str, RateLimit] | None = None,
     ) -> None:
         """`max_attempts` counts the first try; `call_limit` caps one call, retries included
         (by default 30 s, and at most half the deadline: one hung call must leave time for the
-        reads that come after it). `rate` paces every attempt (ecsdoctor/aws/rate.py)."""
+        reads that come after it). `rate` paces every attempt (ecsdoctor/aws/rate.py), and
+        `action_rates` (by default rate.OPERATION_RATES while `rate` is set) single actions."""
         try:
             self.session = session or boto3.session.Session()
             chosen = region or self.session.region_name
@@ -322,6 +324,10 @@ class AwsReader:
         self.call_limit = call_limit
         self.deadline = deadline
         self.rate = rate
+        # actions with a lower documented quota of their own (CloudTrail), paced while capped
+        if action_rates is None:
+            action_rates = operation_limits() if rate is not None else {}
+        self._action_rates = dict(action_rates)
         self._expires = None if deadline is None else time.monotonic() + max(0.0, deadline)
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": max(1, max_attempts)},
@@ -386,7 +392,7 @@ class AwsReader:
         # (or a request from a raw client, outside any call) pays here.
         if ticket is not None:
             ticket.attempts += 1
-        if (ticket is None or ticket.attempts > 1) and not self._paced():
+        if (ticket is None or ticket.attempts > 1) and not self._paced(permission):
             raise self._deadline_error(permission)
         with self._count_lock:
             self.api_calls += 1
@@ -394,8 +400,12 @@ class AwsReader:
             ticket.sent = True
             self.clock.sent(ticket.round)
 
-    def _paced(self) -> bool:
-        """Wait for the rate cap's next token; False if it would only come after the deadline."""
+    def _paced(self, permission: str) -> bool:
+        """Wait for the rate cap's next token (and the action's own, if it has one); False if it
+        would only come after the deadline."""
+        action = self._action_rates.get(permission)
+        if action is not None and not action.acquire(self._expires):
+            return False
         return self.rate is None or self.rate.acquire(self._expires)
 
     def _region(self, region: str | None) -> str:
@@ -424,7 +434,7 @@ class AwsReader:
         Daemon, not a pool thread: a call abandoned on a dribbling socket must not keep the
         process alive at exit (concurrent.futures joins its workers then).
         """
-        if not self._paced():
+        if not self._paced(permission):
             raise self._deadline_error(permission)
         started = time.monotonic()  # after the wait for a token: pacing is not the call's time
         limit = self.call_limit

@@ -7,9 +7,17 @@ import threading
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.stub import Stubber
 from moto import mock_aws
 
-from ecsdoctor.aws.rate import DEFAULT_BURST, DEFAULT_MAX_RPS, MAX_RPS_ENV, RateLimit, max_rps
+from ecsdoctor.aws.rate import (
+    DEFAULT_BURST,
+    DEFAULT_MAX_RPS,
+    MAX_RPS_ENV,
+    OPERATION_RATES,
+    RateLimit,
+    max_rps,
+)
 from ecsdoctor.aws.reader import DEADLINE_EXCEEDED, AwsReader
 from ecsdoctor.aws.session import AwsAccess, open_reader
 from ecsdoctor.errors import CallUnavailable, InputError
@@ -205,3 +213,39 @@ class _Body:
 
     def stream(self, **_: object) -> list[bytes]:
         return [self._data]
+
+
+def test_lookup_events_is_paced_at_its_own_documented_rate() -> None:
+    """CloudTrail allows LookupEvents two a second per account and Region: a wave of them is
+    paced by a bucket of its own, while other reads go on at the reader's rate."""
+    assert OPERATION_RATES["cloudtrail:LookupEvents"] == 2.0
+    clock = FakeClock()
+    trail = _bucket(2.0, 2, clock)
+    with mock_aws():
+        reader = AwsReader(
+            SESSION,
+            region="us-east-1",
+            deadline=None,
+            rate=_bucket(100.0, 100, clock),
+            action_rates={"cloudtrail:LookupEvents": trail},
+        )
+        names = ("vpc-1", "vpc-2", "vpc-3", "vpc-4")
+        # moto does not implement LookupEvents: botocore's Stubber answers it
+        with Stubber(reader.client("cloudtrail", "us-east-1")) as stub:
+            for name in names:
+                attributes = [{"AttributeKey": "ResourceName", "AttributeValue": name}]
+                stub.add_response("lookup_events", {"Events": []}, {"LookupAttributes": attributes})
+                reader.call("cloudtrail", "LookupEvents", LookupAttributes=attributes)
+        paced = list(clock.sleeps)
+        for prefix in ("/a", "/b", "/c", "/d"):
+            reader.call("logs", "DescribeLogGroups", logGroupNamePrefix=prefix)
+    # Four lookups, two saved up, two a second: two half-second waits; the log reads wait none.
+    assert paced == pytest.approx([0.5, 0.5])
+    assert clock.sleeps == paced
+
+
+def test_an_uncapped_reader_does_not_pace_single_actions_either() -> None:
+    reader = AwsReader(SESSION, region="us-east-1", deadline=None, rate=None)
+    assert reader._action_rates == {}
+    capped = AwsReader(SESSION, region="us-east-1", deadline=None, rate=RateLimit(10.0, 40))
+    assert set(capped._action_rates) == set(OPERATION_RATES)
