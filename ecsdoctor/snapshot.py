@@ -945,13 +945,16 @@ class TaskSnapshot:
             )
         )
 
-    def repository(self, ref: ImageRef) -> Raw | None:
-        """The image's ECR repository (raises ApiError RepositoryNotFoundException if absent)."""
+    def repository(
+        self, ref: ImageRef, region: str | None = None, account: str | None = None
+    ) -> Raw | None:
+        """The image's ECR repository, or the same name in another `region`/`account` (raises
+        ApiError RepositoryNotFoundException if absent)."""
         repos = self.reader.call(
             "ecr",
             "DescribeRepositories",
-            region=ref.ecr_region,
-            registryId=ref.ecr_account,
+            region=region or ref.ecr_region,
+            registryId=account or ref.ecr_account,
             repositoryNames=[ref.repository],
         ).get("repositories", [])
         return repos[0] if repos else None

@@ -25,7 +25,9 @@ os.environ.update(
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         # The knowledge index cache of a test run stays out of the user's ~/.cache.
-        "ECSDOCTOR_CACHE_DIR": os.path.join(tempfile.gettempdir(), f"ecsdoctor-tests-{os.getpid()}"),
+        "ECSDOCTOR_CACHE_DIR": os.path.join(
+            tempfile.gettempdir(), f"ecsdoctor-tests-{os.getpid()}"
+        ),
     }
 )
 

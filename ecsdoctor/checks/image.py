@@ -5,14 +5,13 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
-from typing import Any
 
 from ecsdoctor.arn import ImageRef
 from ecsdoctor.checks.base import CheckContext, check
 from ecsdoctor.errors import ApiError, ReadError
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
-from ecsdoctor.snapshot import TaskSnapshot
+from ecsdoctor.snapshot import Raw, TaskSnapshot
 
 _ARCH = {"X86_64": "amd64", "ARM64": "arm64"}
 _INDEX_TYPES = (
@@ -27,21 +26,14 @@ def _repo_arn(region: str, account: str, repository: str) -> str:
 
 def _repository(
     snap: TaskSnapshot, ref: ImageRef, region: str | None = None, account: str | None = None
-) -> dict[str, Any] | None:
+) -> Raw | None:
     """The repository, or None when ECR says it does not exist."""
     try:
-        repos = snap.reader.call(
-            "ecr",
-            "DescribeRepositories",
-            region=region or ref.ecr_region,
-            registryId=account or ref.ecr_account,
-            repositoryNames=[ref.repository],
-        ).get("repositories", [])
+        return snap.repository(ref, region, account)
     except ApiError as err:
         if err.code == "RepositoryNotFoundException":
             return None
         raise
-    return repos[0] if repos else None
 
 
 def _ecr_images(ctx: CheckContext) -> list[tuple[str, ImageRef]]:
@@ -180,16 +172,7 @@ def repository_not_found(ctx: CheckContext) -> list[CheckResult]:
             continue  # reported as registry_region_mismatch
         names: list[str] = []
         with contextlib.suppress(ReadError):
-            names = [
-                r["repositoryName"]
-                for r in snap.reader.pages(
-                    "ecr",
-                    "DescribeRepositories",
-                    "repositories",
-                    region=ref.ecr_region,
-                    registryId=ref.ecr_account,
-                )
-            ]
+            names = [r["repositoryName"] for r in snap.repositories(ref)]
         close = difflib.get_close_matches(ref.repository, names, n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         detail = (
@@ -239,16 +222,8 @@ def tag_not_found(ctx: CheckContext) -> list[CheckResult]:
         try:
             if _repository(snap, ref) is None:
                 continue
-            image_id = {"imageDigest": ref.digest} if ref.digest else {"imageTag": ref.reference}
             try:
-                snap.reader.call(
-                    "ecr",
-                    "DescribeImages",
-                    region=ref.ecr_region,
-                    registryId=ref.ecr_account,
-                    repositoryName=ref.repository,
-                    imageIds=[image_id],
-                )
+                snap.image_metadata(ref)
             except ApiError as err:
                 if err.code != "ImageNotFoundException":
                     raise
@@ -262,14 +237,7 @@ def tag_not_found(ctx: CheckContext) -> list[CheckResult]:
                     )
                 )
                 continue
-            images = snap.reader.pages(
-                "ecr",
-                "DescribeImages",
-                "imageDetails",
-                region=ref.ecr_region,
-                registryId=ref.ecr_account,
-                repositoryName=ref.repository,
-            )
+            images = snap.repository_images(ref)
         except ReadError as err:
             out.append(ctx.gap(Kind.ECR_IMAGE, arn, err))
             continue

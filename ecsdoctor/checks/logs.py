@@ -22,9 +22,7 @@ def log_group_missing(ctx: CheckContext) -> list[CheckResult]:
             continue
         seen.add(arn)
         try:
-            groups = snap.reader.pages(
-                "logs", "DescribeLogGroups", "logGroups", region=region, logGroupNamePrefix=group
-            )
+            groups = snap.log_groups(group, region)
         except ReadError as err:
             out.append(ctx.gap(Kind.LOG_GROUP, arn, err))
             continue

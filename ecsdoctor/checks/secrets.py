@@ -10,24 +10,16 @@ from ecsdoctor.checks.base import CheckContext, check
 from ecsdoctor.errors import ApiError, ReadError
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
-from ecsdoctor.snapshot import SecretRef, TaskSnapshot
+from ecsdoctor.snapshot import Raw, SecretRef, TaskSnapshot
 
 
-def _parameter(snap: TaskSnapshot, ref: SecretRef) -> dict[str, object] | None:
-    found = snap.reader.call(
-        "ssm",
-        "DescribeParameters",
-        region=ref.region,
-        ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [ref.lookup]}],
-    ).get("Parameters", [])
-    return found[0] if found else None
+def _parameter(snap: TaskSnapshot, ref: SecretRef) -> Raw | None:
+    return snap.parameter_metadata(ref)
 
 
-def _secret(snap: TaskSnapshot, ref: SecretRef) -> dict[str, object] | None:
+def _secret(snap: TaskSnapshot, ref: SecretRef) -> Raw | None:
     try:
-        secret: dict[str, object] = snap.reader.call(
-            "secretsmanager", "DescribeSecret", region=ref.region, SecretId=ref.lookup
-        )
+        secret = snap.secret_metadata(ref)
     except ApiError as err:
         if err.code == "ResourceNotFoundException":
             return None
@@ -136,9 +128,7 @@ def secret_keys(snap: TaskSnapshot) -> list[tuple[str, str]]:
         if not isinstance(key, str) or key.startswith("alias/aws/"):
             continue  # AWS-managed keys: ECS needs no extra permission
         try:
-            described = snap.reader.call("kms", "DescribeKey", region=ref.region, KeyId=key)[
-                "KeyMetadata"
-            ]
+            described = snap.kms_key(key, ref.region)
         except ReadError:
             # Keep the key as the secret names it: its own check reports the read it could not do.
             keys[key] = ref.region
@@ -160,9 +150,7 @@ def kms_key_unusable(ctx: CheckContext) -> list[CheckResult]:
     out: list[CheckResult] = []
     for key_arn, region in secret_keys(snap):
         try:
-            meta = snap.reader.call("kms", "DescribeKey", region=region, KeyId=key_arn)[
-                "KeyMetadata"
-            ]
+            meta = snap.kms_key(key_arn, region)
         except ReadError as err:
             out.append(ctx.gap(Kind.KMS_KEY, key_arn, err))
             continue

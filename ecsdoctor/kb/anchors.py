@@ -28,6 +28,7 @@ _ASCII_WORDS = bytes(c if c < 128 and (chr(c).isalnum() or c == 95) else 32 for 
 _IS_WORD = re.compile(r"\w")
 _MIN_SUBSTRING = 4
 
+
 def words_of(folded: str) -> set[str]:
     """The distinct `WORD` matches of a text: for ASCII text (nearly every message) one byte
     translation and a split, several times cheaper than the regex."""
