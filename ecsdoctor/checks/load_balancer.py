@@ -192,6 +192,23 @@ def health_check_port(ctx: ServiceContext) -> list[CheckResult]:
                     ),
                 )
             )
+        elif container is None or port is None:
+            # Nothing to compare the health check with: deploy.load_balancer_container names it.
+            out.append(
+                ctx.result(
+                    Kind.TARGET_GROUP,
+                    arn,
+                    Status.INCONCLUSIVE,
+                    f"The health check of target group {group.get('TargetGroupName')} cannot be "
+                    "compared with the task: the service's load balancer "
+                    + (
+                        f"names container {name}, which the task definition does not define."
+                        if container is None
+                        else f"names no container port for container {name}."
+                    ),
+                    evidence[1:] + evidence[:1],
+                )
+            )
         else:
             out.append(
                 ctx.result(

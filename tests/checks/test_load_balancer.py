@@ -103,6 +103,7 @@ def _world(
     load_balanced: bool = True,
     network_mode: str = "awsvpc",
     deny: str | None = None,
+    lb_container: str = "web",
 ) -> Built:
     """A service of two tasks behind a load balancer, everything planted; `deny` breaks one read."""
     where = net.where
@@ -119,7 +120,7 @@ def _world(
     raw: dict[str, Any] = {"runningCount": running}
     if load_balanced:
         raw["loadBalancers"] = [
-            {"targetGroupArn": net.tg, "containerName": "web", "containerPort": 8080}
+            {"targetGroupArn": net.tg, "containerName": lb_container, "containerPort": 8080}
         ]
     if network_mode == "awsvpc":
         raw["networkConfiguration"] = {
@@ -322,6 +323,17 @@ PORT_ROWS = [
             "ecs:DescribeTaskDefinition",
         ),
         id="ruled-out-traffic-port",
+    ),
+    pytest.param(
+        Row(
+            lambda: _world(EAST_NET, lb_container="api"),
+            Status.INCONCLUSIVE,
+            Kind.TARGET_GROUP,
+            EAST_NET.tg,
+            "names container api, which the task definition does not define",
+            "ecs:DescribeTaskDefinition",
+        ),
+        id="inconclusive-container-not-in-task-definition",
     ),
     pytest.param(
         Row(
