@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar, overload
 from ecsdoctor.arn import ImageRef, TaskRef, parse_arn, parse_image
 from ecsdoctor.aws.protocol import Reader
 from ecsdoctor.errors import ApiError, AwsSetupError, MalformedResponse, ReadError
+from ecsdoctor.kinds import Kind
 
 Raw = Mapping[str, Any]
 T = TypeVar("T")
@@ -748,10 +749,8 @@ class TaskSnapshot:
         Only one is asked early: where CloudTrail is not available, one refusal is enough."""
         if self.network_mode == "awsvpc":
             return None
-        if self.execution_role_arn:
-            return self.execution_role_arn.rsplit("/", 1)[-1]
-        family = str(self.task_definition.get("family") or "")
-        return family or None
+        names = self._watched()
+        return names[0] if names else None
 
     def _second_reads(self, reads: Collection[str] | None) -> list[Thunk]:
         out: list[Thunk] = []
@@ -876,22 +875,64 @@ class TaskSnapshot:
         return out
 
     def _watched(self) -> list[str]:
-        """What the what-changed check asks CloudTrail about, in its order: the route table,
-        the security groups, the execution role, the task definition family."""
-        out: list[str] = []
+        """The names the what-changed check asks CloudTrail about, in its order."""
+        try:
+            return [lookup for _, _, lookup in self.watched_resources()]
+        except ReadError:
+            return []
+
+    def watched_resources(self) -> list[tuple[Kind, str, str]]:
+        """The resources on the task's path whose recent changes matter, most telling first:
+        (kind, the resource as root causes name it, the name CloudTrail indexes it by). One list
+        for the what-changed check and the prefetch, so the prefetch asks what the check asks.
+
+        Raises ReadError when the task's route table cannot be read; the NAT, network ACL and
+        deleted endpoints each need one more read and are left out when it fails.
+        """
+        out: list[tuple[Kind, str, str]] = []
         config, _ = self._config_and_vpc()
         if config and config.subnet_ids:
-            table = _answer(partial(self.route_table_for, config.subnet_ids[0]))
-            if table is None:
-                return []
-            out.append(str(table.get("RouteTableId")))
-            out += list(config.security_group_ids)
-        if self.execution_role_arn:
-            out.append(self.execution_role_arn.rsplit("/", 1)[-1])
+            subnet_id = config.subnet_ids[0]
+            table = self.route_table_for(subnet_id)
+            table_id = str(table["RouteTableId"])
+            out.append((Kind.ROUTE_TABLE, table_id, table_id))
+            nat = next(
+                (
+                    str(r.get("NatGatewayId"))
+                    for r in table.get("Routes", [])
+                    if r.get("DestinationCidrBlock") == "0.0.0.0/0" and r.get("NatGatewayId")
+                ),
+                "",
+            )
+            if nat:
+                out.append((Kind.NAT_GATEWAY, nat, nat))
+            out += [(Kind.SECURITY_GROUP, g, g) for g in config.security_group_ids]
+            vpc_id = str(self.subnet(subnet_id)["VpcId"])
+            out.append((Kind.VPC, vpc_id, vpc_id))
+            acl = _answer(partial(self.network_acl_for, subnet_id))
+            acl_id = str((acl or {}).get("NetworkAclId") or "")
+            if acl_id:
+                out.append((Kind.NETWORK_ACL, acl_id, acl_id))
+            # Deleted endpoints stay listed for a while: their deletion explains "no endpoint
+            # for ..." on the VPC, which is how that root cause names its resource.
+            out += [
+                (Kind.VPC_ENDPOINT, vpc_id, str(e["VpcEndpointId"]))
+                for e in _answer(partial(self.vpc_endpoints, vpc_id)) or []
+                if str(e.get("State", "")).lower() in ("deleted", "deleting", "failed")
+            ]
+        for kind, role in (
+            (Kind.EXECUTION_ROLE, self.execution_role_arn),
+            (Kind.TASK_ROLE, self.task_role_arn),
+        ):
+            if role:
+                out.append((kind, role, role.rsplit("/", 1)[-1]))
         family = str(self.task_definition.get("family") or "")
         if family:
-            out.append(family)
-        return out
+            out.append((Kind.TASK_DEFINITION, self.task_definition_arn, family))
+        unique: dict[str, tuple[Kind, str, str]] = {}
+        for watched in out:
+            unique.setdefault(watched[2], watched)  # one lookup per name (one role for both)
+        return list(unique.values())
 
     def _secret_keys(self) -> list[tuple[str, str]]:
         """(region, key id as the secret names it) of the customer keys the secrets name."""

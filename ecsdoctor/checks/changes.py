@@ -4,15 +4,14 @@ cited as evidence of who changed what and when. A data gap where LookupEvents is
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from ecsdoctor.checks.base import CheckContext, check
 from ecsdoctor.errors import ReadError
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
-from ecsdoctor.reachability import default_route, route_target
 
 #: Event names that change what a task depends on (read-only events are ignored).
 CHANGING = (
@@ -49,60 +48,11 @@ class Watched:
     lookup: str
 
 
-def _optional(read: Callable[[], list[Watched]]) -> list[Watched]:
-    """A watch that needs one more describe call: skipped when that read fails."""
-    try:
-        return read()
-    except ReadError:
-        return []
-
-
 def _watched(ctx: CheckContext) -> list[Watched]:
     """The resources on the task's path whose recent changes matter, most telling first."""
-    snap = ctx.snap
-    out: list[Watched] = []
-    config = snap.network
-    if config and config.subnet_ids:
-        subnet_id = config.subnet_ids[0]
-        table = snap.route_table_for(subnet_id)
-        table_id = str(table["RouteTableId"])
-        out.append(Watched(Kind.ROUTE_TABLE, table_id, table_id))
-        route = default_route(table)
-        target = route_target(route) if route is not None else ""
-        if target.startswith("nat-"):
-            out.append(Watched(Kind.NAT_GATEWAY, target, target))
-        out.extend(Watched(Kind.SECURITY_GROUP, g, g) for g in config.security_group_ids)
-        vpc_id = str(snap.subnet(subnet_id)["VpcId"])
-        out.append(Watched(Kind.VPC, vpc_id, vpc_id))
-
-        def acl() -> list[Watched]:
-            found = snap.network_acl_for(subnet_id)
-            acl_id = str((found or {}).get("NetworkAclId") or "")
-            return [Watched(Kind.NETWORK_ACL, acl_id, acl_id)] if acl_id else []
-
-        def gone() -> list[Watched]:
-            # Deleted endpoints stay listed for a while: their deletion explains "no endpoint
-            # for ..." on the VPC, which is how that root cause names its resource.
-            return [
-                Watched(Kind.VPC_ENDPOINT, vpc_id, str(e["VpcEndpointId"]))
-                for e in snap.vpc_endpoints(vpc_id)
-                if str(e.get("State", "")).lower() in ("deleted", "deleting", "failed")
-            ]
-
-        out += _optional(acl) + _optional(gone)
-    for kind, role in (
-        (Kind.EXECUTION_ROLE, snap.execution_role_arn),
-        (Kind.TASK_ROLE, snap.task_role_arn),
-    ):
-        if role:
-            out.append(Watched(kind, role, role.rsplit("/", 1)[-1]))
-    family = str(snap.task_definition.get("family") or "")
-    if family:
-        out.append(Watched(Kind.TASK_DEFINITION, snap.task_definition_arn, family))
-    unique: dict[str, Watched] = {}
-    for watched in out:
-        unique.setdefault(watched.lookup, watched)  # one lookup per name (one role for both)
-    return list(unique.values())
+    return [
+        Watched(kind, resource, lookup) for kind, resource, lookup in ctx.snap.watched_resources()
+    ]
 
 
 def _when(value: object) -> str:
@@ -124,30 +74,39 @@ def _when(value: object) -> str:
 def recent_changes(ctx: CheckContext) -> list[CheckResult]:
     """Changes in the last 24 hours to the resources the task depends on, with who and when."""
     out: list[CheckResult] = []
-    for watched in _watched(ctx):
-        try:
-            events = ctx.snap.recent_changes(watched.lookup)
-        except ReadError as err:
-            return [ctx.gap(Kind.TASK, ctx.snap.task_arn, err)]
+    watched = _watched(ctx)
+    if not watched:
+        return out
+    snap = ctx.snap
+    # The first lookup alone (where CloudTrail refuses, one refusal is enough), then the rest in
+    # one wave: they depend on nothing but the list (memoised where the prefetch asked them).
+    try:
+        first = snap.recent_changes(watched[0].lookup)
+    except ReadError as err:
+        return [ctx.gap(Kind.TASK, snap.task_arn, err)]
+    rest = snap.reader.parallel([partial(snap.recent_changes, w.lookup) for w in watched[1:]])
+    for one, events in zip(watched, [first, *rest], strict=True):
+        if isinstance(events, ReadError):
+            return [ctx.gap(Kind.TASK, snap.task_arn, events)]
         changes = [e for e in events if str(e.get("EventName", "")).startswith(CHANGING)]
         if not changes:
             continue
         cited = tuple(
             Evidence(
-                watched.lookup,
+                one.lookup,
                 "cloudtrail:LookupEvents",
                 f"{e.get('EventName')} by {e.get('Username') or 'unknown'} at "
                 f"{_when(e.get('EventTime'))}"
-                + ("." if watched.lookup == watched.resource else f" on {watched.lookup}."),
+                + ("." if one.lookup == one.resource else f" on {one.lookup}."),
             )
             for e in changes[:5]
         )
         out.append(
             ctx.result(
-                watched.kind,
-                watched.resource,
+                one.kind,
+                one.resource,
                 Status.INCONCLUSIVE,
-                f"{watched.lookup} changed in the last 24 hours: {cited[0].detail}"
+                f"{one.lookup} changed in the last 24 hours: {cited[0].detail}"
                 + (f" ({len(changes) - 1} more changes)" if len(changes) > 1 else ""),
                 cited,
             )

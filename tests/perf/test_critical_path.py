@@ -177,6 +177,28 @@ def test_a_fargate_task_with_secrets_logs_and_a_load_balancer_fits_the_budget(
     assert not [g for g in diagnosis.data_gaps if g.check != "changes.recent_changes"]
 
 
+def test_where_cloudtrail_answers_its_lookups_take_one_wave(
+    session: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a real account LookupEvents answers (moto does not implement it): the what-changed
+    check's lookups then go in one wave after the first, not one round each."""
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    monkeypatch.setattr(
+        CloudTrailResponse, "lookup_events", lambda self: '{"Events": []}', raising=False
+    )
+    task, cluster = _stopped_task(session, "service-targets-blocked")
+    reader = _reader(session)
+    diagnosis = diagnose_task(task, cluster=cluster, reader=reader)
+    reader.close()
+    # Every lookup was answered (without the patch, changes.recent_changes is a data gap).
+    assert diagnosis.data_gaps == ()
+    assert reader.rounds <= MAX_ROUNDS
+    # The CloudTrail lookups (one per watched resource: route table, security group, VPC,
+    # network ACL, both roles, the family) come on top of the target's 40 other requests.
+    assert diagnosis.api_calls <= MAX_REQUESTS + 8
+
+
 @pytest.mark.parametrize(
     ("name", "check"),
     [
