@@ -169,6 +169,15 @@ def prefetch_target_groups(
             }
 
 
+def container_ports(container: Raw) -> list[int]:
+    """The container ports a container definition maps, sorted."""
+    return sorted(
+        int(m["containerPort"])
+        for m in container.get("portMappings") or []
+        if isinstance(m.get("containerPort"), int)
+    )
+
+
 def timestamp(value: object) -> float | None:
     """Epoch seconds of a boto3 datetime, a number or an ISO-8601 string (None if neither)."""
     if isinstance(value, datetime):

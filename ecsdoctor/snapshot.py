@@ -766,7 +766,7 @@ class TaskSnapshot:
                 for policy_name in _answer(partial(self.inline_policy_names, name)) or []:
                     out.append(partial(self.inline_policy, name, policy_name))
         if _wants(reads, "kms:DescribeKey"):
-            for region, key in self._secret_keys():
+            for region, key in self.secret_key_ids():
                 out.append(partial(self.kms_key, key, region))
         out += self._network_second_reads(reads)
         for _, _, ref in self.images():
@@ -849,7 +849,7 @@ class TaskSnapshot:
                     arns.add(str(boundary["PermissionsBoundaryArn"]))
             out += [partial(self.managed_policy_document, arn) for arn in sorted(arns)]
         if _wants(reads, "kms:DescribeKey", "kms:GetKeyPolicy"):
-            for region, key in self._secret_keys():
+            for region, key in self.secret_key_ids():
                 meta = _answer(partial(self.kms_key, key, region)) or {}
                 arn = meta.get("Arn")
                 if not arn or meta.get("KeyManager") == "AWS":
@@ -934,8 +934,9 @@ class TaskSnapshot:
             unique.setdefault(watched[2], watched)  # one lookup per name (one role for both)
         return list(unique.values())
 
-    def _secret_keys(self) -> list[tuple[str, str]]:
-        """(region, key id as the secret names it) of the customer keys the secrets name."""
+    def secret_key_ids(self) -> list[tuple[str, str]]:
+        """(region, key id as the secret names it) of the keys the task's secrets name, AWS-managed
+        aliases left out; a secret whose metadata cannot be read names none."""
         keys: set[tuple[str, str]] = set()
         for ref in self.secret_refs():
             if ref.store == "ssm":

@@ -14,19 +14,12 @@ from typing import Any
 from ecsdoctor.checks.base import ServiceContext, check
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
+from ecsdoctor.service import container_ports
 
 Raw = Mapping[str, Any]
 
 _DEFINITION = "ecs:DescribeTaskDefinition"
 _GROUPS = "elasticloadbalancing:DescribeTargetGroups"
-
-
-def _ports(container: Raw) -> list[int]:
-    return sorted(
-        int(m["containerPort"])
-        for m in container.get("portMappings") or []
-        if isinstance(m.get("containerPort"), int)
-    )
 
 
 @check(Kind.TASK_DEFINITION, reads=(), rank=22)
@@ -50,7 +43,7 @@ def load_balancer_container(ctx: ServiceContext) -> list[CheckResult]:
                 f"{', '.join(sorted(containers)) or 'none'})"
             )
             continue
-        ports = _ports(container)
+        ports = container_ports(container)
         if isinstance(port, int) and port not in ports:
             problems.append(
                 f"container {name} maps no containerPort {port} (its ports: "
@@ -63,7 +56,7 @@ def load_balancer_container(ctx: ServiceContext) -> list[CheckResult]:
             arn,
             _DEFINITION,
             "Containers and ports: "
-            + "; ".join(f"{n} {_ports(c) or 'no ports'}" for n, c in sorted(containers.items()))
+            + "; ".join(f"{n} {container_ports(c) or 'no ports'}" for n, c in sorted(containers.items()))
             + ".",
         ),
         Evidence(

@@ -10,6 +10,7 @@ from ecsdoctor.checks.deployment import grace_period_too_short
 from ecsdoctor.kinds import Kind
 from ecsdoctor.models import CheckResult, Evidence, Status
 from ecsdoctor.reachability import sg_allows
+from ecsdoctor.service import container_ports
 
 Raw = Mapping[str, Any]
 
@@ -139,11 +140,7 @@ def health_check_port(ctx: ServiceContext) -> list[CheckResult]:
     for arn, group in svc.target_groups.items():
         name, port = _container_port(ctx, arn)
         container = svc.container_definition(name)
-        mapped = {
-            int(m["containerPort"])
-            for m in (container or {}).get("portMappings") or []
-            if isinstance(m.get("containerPort"), int)
-        }
+        mapped = set(container_ports(container or {}))
         problems: list[str] = []
         if port is not None and container is not None and port not in mapped:
             problems.append(

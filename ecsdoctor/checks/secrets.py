@@ -13,10 +13,6 @@ from ecsdoctor.models import CheckResult, Evidence, Status
 from ecsdoctor.snapshot import Raw, SecretRef, TaskSnapshot
 
 
-def _parameter(snap: TaskSnapshot, ref: SecretRef) -> Raw | None:
-    return snap.parameter_metadata(ref)
-
-
 def _secret(snap: TaskSnapshot, ref: SecretRef) -> Raw | None:
     try:
         secret = snap.secret_metadata(ref)
@@ -38,7 +34,7 @@ def parameter_not_found(ctx: CheckContext) -> list[CheckResult]:
         if ref.account and snap.account and ref.account != snap.account:
             continue  # a shared parameter in another account: not visible to DescribeParameters
         try:
-            found = _parameter(snap, ref)
+            found = snap.parameter_metadata(ref)
         except ReadError as err:
             out.append(ctx.gap(Kind.SSM_PARAMETER, ref.arn, err))
             continue
@@ -117,25 +113,16 @@ def secret_not_found(ctx: CheckContext) -> list[CheckResult]:
 def secret_keys(snap: TaskSnapshot) -> list[tuple[str, str]]:
     """(key ARN, region) of the customer-managed KMS keys encrypting the task's secrets."""
     keys: dict[str, str] = {}
-    for ref in snap.secret_refs():
+    for region, key in snap.secret_key_ids():
         try:
-            meta = _parameter(snap, ref) if ref.store == "ssm" else _secret(snap, ref)
-        except ReadError:
-            continue
-        if not meta:
-            continue
-        key = meta.get("KeyId") if ref.store == "ssm" else meta.get("KmsKeyId")
-        if not isinstance(key, str) or key.startswith("alias/aws/"):
-            continue  # AWS-managed keys: ECS needs no extra permission
-        try:
-            described = snap.kms_key(key, ref.region)
+            described = snap.kms_key(key, region)
         except ReadError:
             # Keep the key as the secret names it: its own check reports the read it could not do.
-            keys[key] = ref.region
+            keys[key] = region
             continue
         if described.get("KeyManager") == "AWS":
-            continue
-        keys[str(described["Arn"])] = ref.region
+            continue  # AWS-managed keys: ECS needs no extra permission
+        keys[str(described["Arn"])] = region
     return sorted(keys.items())
 
 

@@ -8,12 +8,14 @@ kept in step by a test.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ecsdoctor.errors import InputError, KnowledgeError
 from ecsdoctor.kb.matcher import KnowledgeBase, is_generic
+from ecsdoctor.models import Signal
 
 _SAMPLE_SUFFIXES = (".txt", ".json", ".jsonl")
 
@@ -86,36 +88,45 @@ def load_coverage(knowledge_dir: Path) -> Coverage:
     return Coverage(tuple(families), tuple(holes), knowledge_dir)
 
 
-def generic_share(kb: KnowledgeBase, samples: Path) -> GenericShare:
-    """Match every sample message (text lines and JSON signals) and count catch-all landings."""
-    from ecsdoctor.ingest import decode, parse_document
-
+def _share(kb: KnowledgeBase, signals: Iterable[Signal]) -> GenericShare:
+    """Recognise every signal and count those landing on a catch-all, by entry."""
     generic: dict[str, int] = {}
     recognised = unrecognised = 0
-    files = (
-        sorted(p for p in samples.rglob("*") if p.suffix in _SAMPLE_SUFFIXES)
-        if samples.is_dir()
-        else []
-    )
-    for path in files:
-        try:
-            document = parse_document(decode(path.read_bytes(), str(path)), str(path))
-        except InputError:
+    for signal in signals:
+        found = kb.recognize(signal)
+        if found is None:
+            unrecognised += 1
             continue
-        for signal in document.signals:
-            found = kb.recognize(signal)
-            if found is None:
-                unrecognised += 1
-                continue
-            recognised += 1
-            if is_generic(found.entry):
-                generic[found.entry.id] = generic.get(found.entry.id, 0) + 1
+        recognised += 1
+        if is_generic(found.entry):
+            generic[found.entry.id] = generic.get(found.entry.id, 0) + 1
     return GenericShare(
         generic=sum(generic.values()),
         recognised=recognised,
         unrecognised=unrecognised,
         by_entry=tuple(sorted(generic.items())),
     )
+
+
+def generic_share(kb: KnowledgeBase, samples: Path) -> GenericShare:
+    """Match every sample message (text lines and JSON signals) and count catch-all landings."""
+    from ecsdoctor.ingest import decode, parse_document
+
+    files = (
+        sorted(p for p in samples.rglob("*") if p.suffix in _SAMPLE_SUFFIXES)
+        if samples.is_dir()
+        else []
+    )
+
+    def signals() -> Iterator[Signal]:
+        for path in files:
+            try:
+                document = parse_document(decode(path.read_bytes(), str(path)), str(path))
+            except InputError:
+                continue
+            yield from document.signals
+
+    return _share(kb, signals())
 
 
 def holdout_files(knowledge_dir: Path) -> list[Path]:
@@ -129,24 +140,14 @@ def holdout_share(kb: KnowledgeBase, files: list[Path]) -> GenericShare:
     how the knowledge base generalises to messages it was not built from."""
     from ecsdoctor.ingest import plain_signal
 
-    generic: dict[str, int] = {}
-    recognised = unrecognised = 0
-    for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip() or line.startswith("#") or "\t" not in line:
-                continue
-            found = kb.recognize(plain_signal(line.split("\t", 1)[1]))
-            if found is None:
-                unrecognised += 1
-                continue
-            recognised += 1
-            if is_generic(found.entry):
-                generic[found.entry.id] = generic.get(found.entry.id, 0) + 1
-    return GenericShare(
-        generic=sum(generic.values()),
-        recognised=recognised,
-        unrecognised=unrecognised,
-        by_entry=tuple(sorted(generic.items())),
+    return _share(
+        kb,
+        (
+            plain_signal(line.split("\t", 1)[1])
+            for path in files
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#") and "\t" in line
+        ),
     )
 
 
